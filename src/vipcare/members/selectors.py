@@ -1,0 +1,110 @@
+"""Reads of the member archive, scoped to what the asking staff member may see."""
+
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+
+from vipcare.core import crypto
+from vipcare.members import cards
+from vipcare.members.choices import MemberStatus
+from vipcare.members.models import Member
+from vipcare.org.models import Staff
+
+
+def members_visible_to(staff: Staff) -> QuerySet[Member]:
+    """Members linked to the staff member's stores: home store, a purchase there, or managed by them."""
+    members = Member.objects.filter(status=MemberStatus.ACTIVE)
+    if staff.sees_all_stores:
+        return members
+    from vipcare.sales.models import Sale
+
+    store_ids = list(staff.stores.values_list("id", flat=True))
+    bought_here = Sale.objects.filter(member_id=OuterRef("pk"), store_id__in=store_ids)
+    return members.filter(Q(home_store_id__in=store_ids) | Q(account_manager=staff) | Exists(bought_here))
+
+
+def member_identify(identifier: str) -> Member | None:
+    """The member a phone number, card number or QR payload belongs to, across the whole mall.
+
+    A member who shows their card or gives their number may be served in any store (one archive,
+    no islands), so identification is not scoped; lists and searches are.
+    A card number of a merged member finds the member it was merged into.
+    """
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    if identifier.startswith(cards.QR_PREFIX + "."):
+        try:
+            identifier = cards.card_no_from_qr(identifier)
+        except ValueError:
+            return None
+    member = Member.objects.filter(card_no=identifier).first()
+    if member is None:
+        try:
+            index = crypto.phone_index(identifier)
+        except ValueError:
+            return None
+        # Several cards may share a phone until they are merged: the oldest is the main one.
+        member = Member.objects.filter(phone_index=index, status=MemberStatus.ACTIVE).order_by("enrolled_at", "pk").first()
+    while member is not None and member.merged_into_id:
+        member = member.merged_into
+    return member
+
+
+def member_search(*, staff: Staff, query: str = "", store_id: int | None = None, gender: str = "",
+                  account_manager_id: int | None = None) -> QuerySet[Member]:
+    """Search by phone (exact, via the blind index), card number (prefix) or name (contains)."""
+    members = members_visible_to(staff)
+    query = (query or "").strip()
+    if query:
+        condition = Q(name__icontains=query) | Q(card_no__startswith=query)
+        try:
+            condition |= Q(phone_index=crypto.phone_index(query))
+        except ValueError:
+            pass
+        if query.startswith(cards.QR_PREFIX + "."):
+            try:
+                condition = Q(card_no=cards.card_no_from_qr(query))
+            except ValueError:
+                return members.none()
+        members = members.filter(condition)
+    if store_id:
+        members = members.filter(home_store_id=store_id)
+    if gender:
+        members = members.filter(gender=gender)
+    if account_manager_id:
+        members = members.filter(account_manager_id=account_manager_id)
+    return members.select_related("home_store", "account_manager")
+
+
+def staff_archive_ranking(*, staff: Staff) -> QuerySet[Staff]:
+    """Staff ranked by the quality of the archives they registered (顾客档案评比)."""
+    from vipcare.org.selectors import stores_visible_to
+
+    ranked = Staff.objects.filter(organisation=staff.organisation)
+    if not staff.sees_all_stores:
+        ranked = ranked.filter(stores__in=stores_visible_to(staff)).distinct()
+    return (
+        ranked.annotate(
+            archives=Count("registered_members", filter=Q(registered_members__status=MemberStatus.ACTIVE)),
+            avg_quality=Avg("registered_members__completeness_quality",
+                            filter=Q(registered_members__status=MemberStatus.ACTIVE)),
+            avg_quantity=Avg("registered_members__completeness_quantity",
+                             filter=Q(registered_members__status=MemberStatus.ACTIVE)),
+        )
+        .filter(archives__gt=0)
+        .order_by("-avg_quality", "-archives", "staff_no")
+    )
+
+
+def duplicate_groups(*, limit: int = 200) -> list[list[Member]]:
+    """Active members who share a phone number or ID number: likely one person on two cards."""
+    groups = []
+    for field in ("phone_index", "id_number_index"):
+        shared = (
+            Member.objects.filter(status=MemberStatus.ACTIVE).exclude(**{field: ""})
+            .values(field).annotate(n=Count("id")).filter(n__gt=1).values_list(field, flat=True)[:limit]
+        )
+        for value in shared:
+            group = list(Member.objects.filter(status=MemberStatus.ACTIVE, **{field: value}).order_by("enrolled_at", "pk"))
+            if group not in groups:
+                groups.append(group)
+    return groups[:limit]
