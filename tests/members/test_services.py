@@ -49,3 +49,46 @@ def test_member_merge_moves_sales_and_keeps_old_card_working(member, store, othe
     assert duplicate.status == "merged" and duplicate.merged_into == kept
     with pytest.raises(ValidationError):
         member_merge(keep=kept, duplicate=duplicate)
+
+
+def test_member_update_audits_field_names_not_values(member, ops_manager):
+    from vipcare.core.models import AuditLogEntry
+
+    member_update(member=member, changed_by=ops_manager.user, phone="13900001111", hobbies="茶艺")
+    entry = AuditLogEntry.objects.get(action="update_member")
+    assert entry.user == ops_manager.user and entry.target_id == str(member.pk)
+    assert entry.detail == {"fields": ["hobbies", "phone"]}
+    assert "13900001111" not in str(entry.detail)
+
+
+def test_member_update_with_bad_input_changes_nothing(member):
+    with pytest.raises(ValidationError):
+        member_update(member=member, hobbies="茶艺", phone="not a phone")
+    member.refresh_from_db()
+    assert member.hobbies == "" and member.phone == "13812345678"
+
+
+def test_member_update_rejects_undefined_extra_field(member):
+    with pytest.raises(ValidationError) as exc:
+        member_update(member=member, extra={"car_brand": "宝马"})
+    assert "extra.car_brand" in exc.value.message_dict
+
+
+def test_member_update_validates_choice_extra_field(member):
+    from vipcare.members.models import MemberFieldDefinition
+
+    MemberFieldDefinition.objects.create(key="tea", label="喜欢的茶", field_type="choice", choices="龙井\n普洱")
+    member_update(member=member, extra={"tea": "龙井"})
+    with pytest.raises(ValidationError):
+        member_update(member=member, extra={"tea": "咖啡"})
+    member.refresh_from_db()
+    assert member.extra == {"tea": "龙井"}
+
+
+def test_member_merge_is_audited(member, ops_manager):
+    from vipcare.core.models import AuditLogEntry
+
+    duplicate = factories.member(name="李娜", phone="13812345678")
+    member_merge(keep=member, duplicate=duplicate, merged_by=ops_manager.user)
+    entry = AuditLogEntry.objects.get(action="merge_members")
+    assert entry.detail["duplicate_id"] == duplicate.pk and entry.user == ops_manager.user
