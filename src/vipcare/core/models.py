@@ -52,3 +52,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_once_per_api_key")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"

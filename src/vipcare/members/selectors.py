@@ -43,7 +43,9 @@ def member_identify(identifier: str) -> Member | None:
         except ValueError:
             return None
         # Several cards may share a phone until they are merged: the oldest is the main one.
-        member = Member.objects.filter(phone_index=index, status=MemberStatus.ACTIVE).order_by("enrolled_at", "pk").first()
+        member = (
+            Member.objects.filter(phone_index=index, status=MemberStatus.ACTIVE).order_by("enrolled_at", "pk").first()
+        )
     while member is not None and member.merged_into_id:
         member = member.merged_into
     return member
@@ -104,7 +106,57 @@ def duplicate_groups(*, limit: int = 200) -> list[list[Member]]:
             .values(field).annotate(n=Count("id")).filter(n__gt=1).values_list(field, flat=True)[:limit]
         )
         for value in shared:
-            group = list(Member.objects.filter(status=MemberStatus.ACTIVE, **{field: value}).order_by("enrolled_at", "pk"))
+            same = Member.objects.filter(status=MemberStatus.ACTIVE, **{field: value})
+            group = list(same.order_by("enrolled_at", "pk"))
             if group not in groups:
                 groups.append(group)
     return groups[:limit]
+
+
+def personal_data_revealable(*, staff: Staff, member: Member) -> bool:
+    """May this staff member see the member's personal data unmasked (each reveal is audited)?
+
+    Operations managers and administrators: any member. Account managers: the members they
+    look after and the members whose home store is one of theirs. Everyone else: never.
+    """
+    if not staff.may_reveal_personal_data:
+        return False
+    if staff.sees_all_stores:
+        return True
+    if member.account_manager_id == staff.pk:
+        return True
+    return member.home_store_id is not None and staff.stores.filter(pk=member.home_store_id).exists()
+
+
+def account_managers_for(*, staff: Staff) -> QuerySet[Staff]:
+    """Staff who may be chosen as a member's account manager, for filters and forms."""
+    from vipcare.org.choices import Role
+
+    managers = Staff.objects.filter(organisation=staff.organisation, is_active=True,
+                                    role__in=[Role.ACCOUNT_MANAGER, Role.STORE_MANAGER])
+    if not staff.sees_all_stores:
+        managers = managers.filter(stores__in=staff.stores.all()).distinct()
+    return managers.order_by("name", "staff_no")
+
+
+# Apps that add events to a member's timeline (care records, points, …) append a function
+# `(member=, staff=, limit=) -> list[dict]` here; each dict has at, kind, title, detail, store.
+TIMELINE_SOURCES: list = []
+
+
+def member_timeline(*, member: Member, staff: Staff, limit: int = 30) -> list[dict]:
+    """Enrolment, purchases and refunds (and whatever other apps add), newest first."""
+    from vipcare.sales.selectors import member_refunds, member_sales
+
+    events = [{"at": member.enrolled_at, "kind": "enrol", "title": member.get_source_display(), "detail": "",
+               "store": member.home_store, "amount_fen": None}]
+    for sale in member_sales(member=member, staff=staff)[:limit]:
+        events.append({"at": sale.sold_at, "kind": "sale", "title": sale.receipt_no, "detail": sale.item_count,
+                       "store": sale.store, "amount_fen": sale.total_fen})
+    for refund in member_refunds(member=member, staff=staff)[:limit]:
+        events.append({"at": refund.refunded_at, "kind": "refund", "title": refund.refund_no, "detail": refund.reason,
+                       "store": refund.store, "amount_fen": refund.amount_fen})
+    for source in TIMELINE_SOURCES:
+        events.extend(source(member=member, staff=staff, limit=limit))
+    events.sort(key=lambda e: e["at"], reverse=True)
+    return events[:limit]

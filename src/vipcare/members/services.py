@@ -39,7 +39,9 @@ def _extra_keys() -> list[str]:
 def member_refresh_derived(member: Member, *, extra_keys: list[str] | None = None, today=None) -> None:
     """Recompute the blind indexes and completeness scores from the plain values (no save)."""
     member.phone_index = crypto.phone_index(member.phone) if member.phone else ""
-    member.id_number_index = crypto.blind_index("id_number", member.id_number.strip().upper()) if member.id_number else ""
+    member.id_number_index = (
+        crypto.blind_index("id_number", member.id_number.strip().upper()) if member.id_number else ""
+    )
     member.birthday_key = birthdays.birthday_key(member.birthday, member.birthday_calendar)
     keys = _extra_keys() if extra_keys is None else extra_keys
     values = {f: getattr(member, f) for f in ["name", "gender", "birthday", "phone", "email", "address",
@@ -85,7 +87,9 @@ def _validate(member: Member) -> None:
 
 
 @transaction.atomic
-def member_enroll(*, name: str, card_no: str | None = None, enrolled_at=None, source: str = "staff", **fields) -> Member:
+def member_enroll(
+    *, name: str, card_no: str | None = None, enrolled_at=None, source: str = "staff", **fields
+) -> Member:
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError({f: "not a member field" for f in unknown})

@@ -28,7 +28,9 @@ class Store(models.Model):
     code = models.CharField(_("store code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     brand = models.CharField(_("brand"), max_length=100, blank=True)
-    category = models.CharField(_("category"), max_length=20, choices=StoreCategory.choices, default=StoreCategory.OTHER)
+    category = models.CharField(
+        _("category"), max_length=20, choices=StoreCategory.choices, default=StoreCategory.OTHER
+    )
     floor = models.CharField(_("floor"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=50, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

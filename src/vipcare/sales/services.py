@@ -103,7 +103,11 @@ def refund_record(
     if Refund.objects.filter(store=sale.store_id, refund_no=refund_no).exists():
         raise ValidationError({"refund_no": "this refund number was already recorded for this store"})
     sale_lines = {line.pk: line for line in sale.lines.all()}
-    done = RefundLine.objects.filter(sale_line__sale=sale).values("sale_line").annotate(q=Sum("quantity"), a=Sum("amount_fen"))
+    done = (
+        RefundLine.objects.filter(sale_line__sale=sale)
+        .values("sale_line")
+        .annotate(q=Sum("quantity"), a=Sum("amount_fen"))
+    )
     refunded = {row["sale_line"]: row["q"] for row in done}
     refunded_amount = {row["sale_line"]: row["a"] for row in done}
     if lines is None:
@@ -134,5 +138,7 @@ def refund_record(
         sale=sale, store_id=sale.store_id, member_id=sale.member_id, refund_no=refund_no, refunded_at=refunded_at,
         amount_fen=sum(a for _, _, a in rows), reason=reason, source=source,
     )
-    RefundLine.objects.bulk_create(RefundLine(refund=refund, sale_line=line, quantity=q, amount_fen=a) for line, q, a in rows)
+    RefundLine.objects.bulk_create(
+        RefundLine(refund=refund, sale_line=line, quantity=q, amount_fen=a) for line, q, a in rows
+    )
     return refund
