@@ -8,8 +8,14 @@ from vipcare.sales.choices import ImportKind, ImportStatus, SaleSource
 class Sale(models.Model):
     """A member's purchase in one store: the receipt (小票). Amounts are integer fen."""
 
-    store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="sales", verbose_name=_("store"))
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="sales", verbose_name=_("member"))
+    # No single-column indexes on store and member: the composite indexes below start with
+    # them and serve those lookups, and every extra index slows the bulk import down.
+    store = models.ForeignKey(
+        "org.Store", on_delete=models.PROTECT, related_name="sales", verbose_name=_("store"), db_index=False
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="sales", verbose_name=_("member"), db_index=False
+    )
     receipt_no = models.CharField(_("receipt number"), max_length=64)
     sold_at = models.DateTimeField(_("time"))
     total_fen = models.BigIntegerField(_("total (fen)"))
@@ -37,7 +43,8 @@ class SaleLine(models.Model):
     lines alone, and so the table can be distributed by member."""
 
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="lines")
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    # served by the (member, sold_at) index below
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+", db_index=False)
     store = models.ForeignKey("org.Store", on_delete=models.PROTECT, related_name="+")
     sold_at = models.DateTimeField(_("time"))
     brand = models.CharField(_("brand"), max_length=100, blank=True)
@@ -96,6 +103,7 @@ class ImportBatch(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ImportKind.choices)
     file_name = models.CharField(_("file"), max_length=255)
     file_sha256 = models.CharField(max_length=64, db_index=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices)
     rows_total = models.PositiveBigIntegerField(_("rows read"), default=0)
     rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
