@@ -136,6 +136,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project's own CSS (src/vipcare/static/vipcare/)
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed packages: no collectstatic step
 
 LOGIN_URL = "login"

@@ -29,10 +29,7 @@ def card_no_from_qr(payload: str) -> str:
 
 
 def qr_svg(card_no: str, scale: int = 4) -> str:
-    import io
-
+    """The card's QR code as an inline <svg> element (segno writes bytes to streams, so ask for a str)."""
     import segno
 
-    buffer = io.StringIO()
-    segno.make(qr_payload(card_no), error="m").save(buffer, kind="svg", scale=scale, xmldecl=False, svgns=True)
-    return buffer.getvalue()
+    return segno.make(qr_payload(card_no), error="m").svg_inline(scale=scale)
