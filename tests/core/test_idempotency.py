@@ -1,11 +1,18 @@
 import pytest
 from django.db import IntegrityError
+from django.utils import translation
 
 from tests import factories
 from vipcare.core.idempotency import IdempotencyError, idempotent, request_fingerprint
 from vipcare.core.models import AuditAction, AuditLogEntry, IdempotencyRecord
 from vipcare.org.models import Store
 from vipcare.org.services import api_key_issue
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):  # the messages are checked in English
+        yield
 
 
 @pytest.fixture

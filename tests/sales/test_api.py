@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja.testing import TestClient
 
 from tests import factories
@@ -22,6 +22,12 @@ from vipcare.sales.models import Refund, RefundLine, Sale, SaleLine
 
 client = TestClient(api)
 _keys = iter(range(1, 10**6))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):  # the messages are checked in English
+        yield
 
 
 @pytest.fixture
