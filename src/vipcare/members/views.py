@@ -245,7 +245,10 @@ def member_card(request, pk: int):
 @staff_required
 def member_create(request):
     staff = request.staff
-    form = MemberForm(request.POST or None, **_member_form_choices(staff))
+    choices = _member_form_choices(staff)
+    stores = list(choices["stores"][:2])
+    initial = {"home_store": stores[0].pk} if len(stores) == 1 else {}  # a store's staff enrol for their store
+    form = MemberForm(request.POST or None, initial=initial, **choices)
     if request.method == "POST" and form.is_valid():
         try:
             member = services.member_enroll(registered_by=staff, **form.service_fields())
