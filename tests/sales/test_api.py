@@ -364,3 +364,11 @@ def test_concurrent_retries_with_one_key_record_one_sale(live_server, store):
     assert {status for status, _body, _replayed in answers} == {201}
     assert {body["id"] for _status, body, _replayed in answers} == {Sale.objects.get().pk}
     assert sorted(replayed or "" for *_rest, replayed in answers) == [""] + ["true"] * 5
+
+
+def test_admin_action_revokes_keys(admin_client, member, till):
+    response = admin_client.post("/admin/org/apikey/", {"action": "revoke", "_selected_action": [till[0].pk]})
+    assert response.status_code == 302
+    till[0].refresh_from_db()
+    assert till[0].revoked_at is not None
+    assert post("/pos/members/identify", {"identifier": member.card_no}, till[1], key=None).status_code == 401
