@@ -97,7 +97,7 @@ class Column:
 
     @property
     def label(self) -> str:
-        return " / ".join(self.names[:2])
+        return f"{self.field} / {self.names[0]}" if self.names else self.field
 
 
 def map_columns(header: list[str], columns: list[Column], log: ErrorLog,

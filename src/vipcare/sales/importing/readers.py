@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 ENCODINGS = ("auto", "utf-8", "gbk")
 _BLOCK = 1 << 20
 
@@ -42,24 +44,24 @@ def inspect_file(path: Path, *, encoding: str = "auto") -> FileInfo:
     character) and falls back to GBK (read as gb18030).
     """
     if encoding not in ENCODINGS:
-        raise FileFormatError(f"unknown encoding {encoding!r}")
+        raise FileFormatError(_("unknown encoding %(encoding)r") % {"encoding": encoding})
     if not path.is_file():
-        raise FileFormatError(f"no such file: {path}")
+        raise FileFormatError(_("no such file: %(path)s") % {"path": path})
     digest = hashlib.sha256()
     with path.open("rb") as f:
         head = f.read(4)
         f.seek(0)
         is_xlsx = head.startswith(b"PK\x03\x04")
         if path.suffix.lower() in (".xlsx", ".xlsm") and not is_xlsx:
-            raise FileFormatError("the file is named .xlsx but is not an Excel workbook")
+            raise FileFormatError(_("the file is named .xlsx but is not an Excel workbook"))
         if path.suffix.lower() == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise FileFormatError("old Excel .xls files are not supported; save the sheet as .xlsx or CSV")
+            raise FileFormatError(_("old Excel .xls files are not supported; save the sheet as .xlsx or CSV"))
         decoder = None
         if not is_xlsx and encoding == "auto":
             if head.startswith(codecs.BOM_UTF8):
                 encoding = "utf-8-sig"
             elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise FileFormatError("UTF-16 files are not supported; save the file as CSV UTF-8 or GBK")
+                raise FileFormatError(_("UTF-16 files are not supported; save the file as CSV UTF-8 or GBK"))
             else:
                 decoder = codecs.getincrementaldecoder("utf-8")()
         while block := f.read(_BLOCK):
@@ -102,7 +104,14 @@ class RowSource:
         if info.kind == "csv":
             f = info.path.open("r", encoding=info.encoding, newline="", errors="strict")
             self._close.append(f)
-            sample = f.readline()
+            try:
+                sample = f.readline()
+            except UnicodeDecodeError as exc:
+                f.close()
+                raise FileFormatError(
+                    _("the file is not valid %(encoding)s; choose the right --encoding or save it as UTF-8")
+                    % {"encoding": info.encoding}
+                ) from exc
             # POS exports use commas; a few tools write tab- or semicolon-separated "CSV".
             delimiter = max((",", "\t", ";"), key=sample.count) if sample.strip() else ","
             f.seek(0)
@@ -114,7 +123,7 @@ class RowSource:
             try:
                 workbook = openpyxl.load_workbook(info.path, read_only=True, data_only=True)
             except Exception as exc:  # openpyxl raises many kinds for a damaged file
-                raise FileFormatError(f"the Excel file cannot be read: {exc}") from exc
+                raise FileFormatError(_("the Excel file cannot be read: %(error)s") % {"error": exc}) from exc
             self._close.append(workbook)
             sheet = workbook.worksheets[0]
             self._iter = enumerate((_cells_to_text(r) for r in sheet.iter_rows(values_only=True)), 1)
@@ -126,8 +135,11 @@ class RowSource:
                 if any(v.strip() for v in values):
                     return values
         except UnicodeDecodeError as exc:
-            raise FileFormatError(f"the file is not valid {self.info.encoding}: {exc}") from exc
-        raise FileFormatError("the file is empty: no header row")
+            raise FileFormatError(
+                _("the file is not valid %(encoding)s; choose the right --encoding or save it as UTF-8")
+                % {"encoding": self.info.encoding}
+            ) from exc
+        raise FileFormatError(_("the file is empty: no header row"))
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The data rows; blank rows are left out. A decoding error mid-file raises FileFormatError."""
@@ -138,8 +150,8 @@ class RowSource:
                     yield line_no, values
         except UnicodeDecodeError as exc:
             raise FileFormatError(
-                f"the file is not valid {self.info.encoding} after line {line_no}; "
-                "choose the right --encoding or save it again as UTF-8"
+                _("the file is not valid %(encoding)s after line %(line)d; choose the right --encoding "
+                  "or save it as UTF-8") % {"encoding": self.info.encoding, "line": line_no}
             ) from exc
 
     def close(self) -> None:
