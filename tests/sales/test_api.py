@@ -15,9 +15,8 @@ from vipcare.api import api
 from vipcare.core.models import IdempotencyRecord
 from vipcare.members import cards
 from vipcare.members.models import Member
-from vipcare.org.auth import api_key_revoke
 from vipcare.org.models import ApiKey
-from vipcare.org.services import api_key_issue
+from vipcare.org.services import api_key_issue, api_key_revoke
 from vipcare.sales.models import Refund, RefundLine, Sale, SaleLine
 
 client = TestClient(api)

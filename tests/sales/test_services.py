@@ -77,3 +77,17 @@ def test_refund_number_is_unique_per_store(sale):
     refund_record(sale=sale, refund_no="T1", refunded_at=NOW, lines=[RefundLineInput(sale.lines.first().pk, 1)])
     with pytest.raises(ValidationError, match="already recorded"):
         refund_record(sale=sale, refund_no="T1", refunded_at=NOW + datetime.timedelta(minutes=1))
+
+
+def test_refund_with_an_empty_list_of_lines_is_refused(sale):
+    with pytest.raises(ValidationError) as exc:
+        refund_record(sale=sale, refund_no="T1", refunded_at=NOW, lines=[])
+    assert "lines" in exc.value.message_dict
+    assert Refund.objects.count() == 0
+
+
+def test_refund_before_its_sale_is_refused(sale):
+    with pytest.raises(ValidationError) as exc:
+        refund_record(sale=sale, refund_no="T1", refunded_at=NOW - datetime.timedelta(days=1))
+    assert "refunded_at" in exc.value.message_dict
+    assert Refund.objects.count() == 0

@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from vipcare.org.auth import api_key_revoke
 from vipcare.org.models import ApiKey, Organisation, Staff, Store
+from vipcare.org.services import api_key_revoke
 
 
 @admin.register(Organisation)

@@ -1,16 +1,12 @@
-"""API-key authentication for the POS API, and revocation of keys.
+"""API-key authentication for the POS API.
 
 A till sends its key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`. The key acts for
 one store and only on the POS API: it is no login, and the API accepts no session cookies.
 """
 
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer
 
-from vipcare.core.audit import audit_record
-from vipcare.core.models import AuditAction
 from vipcare.org.models import ApiKey
 
 
@@ -40,15 +36,3 @@ class HeaderApiKey(APIKeyHeader):
 
 # Either header works; ninja tries them in order and answers 401 if neither gives a live key.
 pos_auth = [BearerApiKey(), HeaderApiKey()]
-
-
-@transaction.atomic
-def api_key_revoke(*, api_key: ApiKey, revoked_by=None, request=None) -> ApiKey:
-    """Refuse the key from now on (401). Revoking twice keeps the first time."""
-    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
-        audit_record(user=revoked_by, action=AuditAction.API_KEY, target=api_key, request=request,
-                     detail={"store": api_key.store.code, "event": "revoked"})
-    return api_key

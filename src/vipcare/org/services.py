@@ -4,6 +4,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from vipcare.core.audit import audit_record
 from vipcare.core.models import AuditAction
@@ -45,3 +46,15 @@ def api_key_issue(*, store: Store, name: str, issued_by=None) -> tuple[ApiKey, s
     key = ApiKey.objects.create(store=store, name=name, prefix=raw[:10], key_hash=ApiKey.hash_key(raw))
     audit_record(user=issued_by, action=AuditAction.API_KEY, target=key, detail={"store": store.code})
     return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, revoked_by=None, request=None) -> ApiKey:
+    """Refuse the key from now on (401). Revoking twice keeps the first time."""
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit_record(user=revoked_by, action=AuditAction.API_KEY, target=api_key, request=request,
+                     detail={"store": api_key.store.code, "event": "revoked"})
+    return api_key

@@ -99,7 +99,11 @@ def refund_record(
     """
     if not refund_no.strip():
         raise ValidationError({"refund_no": "a refund needs its own number"})
+    if lines is not None and not lines:
+        raise ValidationError({"lines": "name at least one line to refund, or none to refund everything"})
     sale = Sale.objects.select_for_update().get(pk=sale.pk)  # one refund of a sale at a time
+    if refunded_at < sale.sold_at:
+        raise ValidationError({"refunded_at": "a refund cannot be earlier than its sale"})
     if Refund.objects.filter(store=sale.store_id, refund_no=refund_no).exists():
         raise ValidationError({"refund_no": "this refund number was already recorded for this store"})
     sale_lines = {line.pk: line for line in sale.lines.all()}
