@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "vipcare.org",
     "vipcare.members",
     "vipcare.sales",
+    "vipcare.demo",
 ]
 
 MIDDLEWARE = [
