@@ -10,6 +10,14 @@ from vipcare.demo.organisation import demo_logins
 from vipcare.members.models import Member
 
 
+def _pending_migrations() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
 class Command(BaseCommand):
     help = "Fill an empty database with a deterministic demo mall: stores, staff, members and sales."
 
@@ -26,7 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args, members, years, seed, as_of, if_empty, workers, chunk_size, **options):
         if members < 1 or years < 1:
             raise CommandError("--members and --years must be at least 1")
-        call_command("migrate", interactive=False, verbosity=0)
+        if _pending_migrations():
+            call_command("migrate", interactive=False, verbosity=0)
         if Member.objects.exists():
             if not if_empty:
                 raise CommandError("the database already has members; demo data goes into an empty database "
