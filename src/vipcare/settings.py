@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "vipcare.org",
     "vipcare.members",
     "vipcare.sales",
+    "vipcare.loyalty",
+    "vipcare.wallet",
     "vipcare.demo",
 ]
 

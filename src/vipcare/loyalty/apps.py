@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyConfig(AppConfig):
+    name = "vipcare.loyalty"
+    label = "loyalty"
+    verbose_name = _("Levels and points")
+
+    def ready(self) -> None:
+        from vipcare.loyalty.services import loyalty_merge_hook
+        from vipcare.members.services import MERGE_HOOKS
+
+        if loyalty_merge_hook not in MERGE_HOOKS:
+            MERGE_HOOKS.append(loyalty_merge_hook)
