@@ -62,3 +62,7 @@ def test_staff_finds_member_by_phone_and_opens_member_360(live_server, shop, bro
     assert "EL-2026-01" in body and "¥599.00" in body
     assert "13812345678" not in body
     page.screenshot(path=SCREENSHOT, full_page=True)
+    # and revealing the personal data (htmx POST with the CSRF header) shows the number in full
+    page.click("#personal-data button")
+    page.locator("#personal-data.revealed").wait_for()
+    assert "13812345678" in page.locator("#personal-data").inner_text()
