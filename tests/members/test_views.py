@@ -273,6 +273,18 @@ def test_edit_keeps_personal_data_left_blank_and_saves_the_rest(client, store_ma
     assert entry.user == store_manager.user and "phone" not in entry.detail["fields"]
 
 
+def test_edit_by_store_staff_keeps_a_home_store_they_do_not_cover(client, store_manager, store, other_store):
+    # given a member of store B who bought in store A, edited by store A's manager
+    visitor = factories.member(name="张敏", home_store=other_store)
+    factories.sale(visitor, store, 10000)
+    login(client, store_manager)
+    page = client.get(reverse("members:member_update", args=[visitor.pk]))
+    assert page.context["form"]["home_store"].value() == other_store.pk
+    client.post(reverse("members:member_update", args=[visitor.pk]), _form_data(visitor, size_shoe="38"))
+    visitor.refresh_from_db()
+    assert (visitor.size_shoe, visitor.home_store) == ("38", other_store)
+
+
 def test_enrol_member(client, account_manager, store):
     login(client, account_manager)
     response = client.post(reverse("members:member_create"), {

@@ -11,6 +11,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -106,8 +107,16 @@ def _search_form(request) -> MemberSearchForm:
                             managers=account_managers_for(staff=staff))
 
 
-def _member_form_choices(staff) -> dict:
-    return {"stores": stores_visible_to(staff).order_by("code"), "managers": account_managers_for(staff=staff)}
+def _member_form_choices(staff, member: Member | None = None) -> dict:
+    """Stores and account managers a form may pick; a member's current ones always stay choosable."""
+    from vipcare.org.models import Staff, Store
+
+    stores, managers = stores_visible_to(staff), account_managers_for(staff=staff)
+    if member is not None and member.home_store_id:
+        stores = Store.objects.filter(Q(pk__in=stores.values("pk")) | Q(pk=member.home_store_id))
+    if member is not None and member.account_manager_id:
+        managers = Staff.objects.filter(Q(pk__in=managers.values("pk")) | Q(pk=member.account_manager_id))
+    return {"stores": stores.order_by("code"), "managers": managers.order_by("name", "staff_no")}
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -269,7 +278,7 @@ def member_update(request, pk: int):
     staff = request.staff
     member = _visible_member(request, pk)
     form = MemberForm(request.POST or None, member=member, masked=_masked_placeholders(member),
-                      **_member_form_choices(staff))
+                      **_member_form_choices(staff, member))
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(member=member, changed_by=request.user, request=request,
