@@ -1,7 +1,9 @@
 """One import run: an ImportBatch row, one transaction, all-or-nothing."""
 
+import contextlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,20 +25,22 @@ Body = Callable[[ImportBatch, RowSource, ErrorLog, ImportReport], None]
 
 
 def batch_run(*, info: FileInfo, report: ImportReport, body: Body, user=None,
-              on_error: Callable[[RowError], None] | None = None) -> ImportReport:
+              on_error: Callable[[RowError], None] | None = None,
+              around: Callable[[], AbstractContextManager] = contextlib.nullcontext) -> ImportReport:
     """Run `body` in one transaction. Any rejected row (or a dry run) rolls all of it back;
     the ImportBatch row then records the rejected run on its own (dry runs record nothing).
 
     The rows are written while they are read, chunk by chunk, even after a row was rejected:
     that keeps one pass over a file of any size, lets the database's own view of what is
     already there (from earlier runs and from this one) decide skips and repeated receipts,
-    and the rollback at the end makes the outcome all-or-nothing.
+    and the rollback at the end makes the outcome all-or-nothing. `around` wraps the
+    transaction (for connection settings that cannot change inside one).
     """
     log = ErrorLog(on_error)
     started = time.monotonic()
     committed_batch = None
     try:
-        with RowSource(info) as source, transaction.atomic():
+        with RowSource(info) as source, around(), transaction.atomic():
             report.ignored_columns = []
             batch = ImportBatch.objects.create(
                 kind=report.kind, file_name=report.file_name[:255], file_sha256=info.sha256,
