@@ -114,7 +114,8 @@ def child_setup(stores: int, members: int) -> dict:
 
     call_command("migrate", verbosity=0)
     organisation = Organisation.objects.create(name="基准商场")
-    Store.objects.bulk_create(Store(organisation=organisation, code=f"S{i:04d}", name=f"店铺{i}") for i in range(stores))
+    Store.objects.bulk_create(Store(organisation=organisation, code=f"S{i:04d}", name=f"店铺{i}")
+                              for i in range(stores))
     now = timezone.now()
     Member.objects.bulk_create((Member(card_no=card_no(i), name=f"会员{i}", enrolled_at=now) for i in range(members)),
                                batch_size=5000)
