@@ -44,7 +44,8 @@ def test_member_list_requires_login(client, db):
 def test_user_without_staff_profile_gets_403(client, member):
     user = get_user_model().objects.create_user("outsider", password=factories.PASSWORD)
     client.force_login(user)
-    assert client.get(reverse("members:member_list")).status_code == 403
+    response = client.get(reverse("members:member_list"))
+    assert response.status_code == 403 and "无权访问" in response.content.decode()
     assert client.get(detail(member)).status_code == 403
 
 
@@ -127,7 +128,8 @@ def test_store_manager_cannot_open_member_of_another_store(client, store_manager
     # when the manager of store A opens them
     login(client, store_manager)
     # then the 360 page does not exist for them
-    assert client.get(detail(stranger)).status_code == 404
+    response = client.get(detail(stranger))
+    assert response.status_code == 404 and "未找到" in response.content.decode()
     assert client.get(reverse("members:member_card", args=[stranger.pk])).status_code == 404
     assert client.get(reverse("members:member_update", args=[stranger.pk])).status_code == 404
     assert client.post(reverse("members:member_reveal", args=[stranger.pk])).status_code == 404
