@@ -2,8 +2,11 @@
 
 import contextlib
 import datetime
+import random
+import threading
+import time
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from hypothesis import HealthCheck, settings
 
 from vipcare.loyalty.integrity import check_ledgers
@@ -33,3 +36,37 @@ def rolled_back():
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+def run_concurrently(jobs: list, *, retries: int = 200) -> list:
+    """Run each job in its own thread with its own database connection, all released at once.
+
+    Returns each job's result or the exception it ended with. A client retries a request that met
+    a busy database (SQLite's shared-cache test database answers "locked" instead of waiting), with
+    the same idempotency key, as a till would.
+    """
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(index: int, job) -> None:
+        barrier.wait()
+        try:
+            for attempt in range(retries):
+                try:
+                    results[index] = job()
+                    return
+                except OperationalError as error:
+                    if "locked" not in str(error) or attempt == retries - 1:
+                        raise
+                    time.sleep(random.uniform(0.001, 0.01))
+        except Exception as error:  # noqa: BLE001  (reported to the test, not lost in the thread)
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

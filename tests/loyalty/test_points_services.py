@@ -229,3 +229,16 @@ def test_points_adjust_needs_a_role_and_a_reason_and_is_audited(member, policy, 
     assert account(member).balance == 30
     assert AuditLogEntry.objects.filter(action="points_adjust").count() == 2
     assert_ledgers_clean()
+
+
+def test_holds_release_expired_job_releases_points_and_stored_value(member, store, policy):
+    from vipcare.loyalty.jobs import holds_release_expired
+    from vipcare.wallet.services import wallet_hold, wallet_top_up
+
+    points_earn(member=member, points=100, idempotency_key="e", at=at())
+    points_hold(member=member, points=60, idempotency_key="h", expires_at=at(0, 1), at=at())
+    wallet_top_up(member=member, pay_fen=1000, idempotency_key="t", store=store, at=at())
+    wallet_hold(member=member, amount_fen=500, idempotency_key="h", expires_at=at(0, 1), store=store, at=at())
+    assert holds_release_expired(now=at(0, 2)) == {"points": 1, "wallet": 1}
+    assert holds_release_expired(now=at(0, 3)) == {"points": 0, "wallet": 0}
+    assert_ledgers_clean()

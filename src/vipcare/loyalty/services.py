@@ -537,7 +537,7 @@ def loyalty_merge_hook(*, keep: Member, duplicate: Member) -> dict:
             dup.merged_into = kept
             dup.save(update_fields=["merged_into"])
             moved["loyalty.pointslot"] = lots
-    dup_state = MemberTier.objects.select_for_update().filter(member=duplicate).select_related("tier").first()
+    dup_state = MemberTier.objects.select_for_update().filter(member=duplicate).first()
     if dup_state is not None:
         state = _lock_member_tier(keep.pk, at)
         if dup_state.tier is not None and (state.tier is None or dup_state.tier.rank > state.tier.rank):
