@@ -176,6 +176,7 @@ def test_points_reverse_for_refund_after_points_were_spent_records_shortfall(mem
     # and the 230 the member had already spent are recorded as the shortfall
     assert entry.delta == -70 and entry.shortfall == 230
     assert account(member).balance == 0
+    assert selectors.points_refund_shortfalls().get().pk == entry.pk
     assert_ledgers_clean()
 
 

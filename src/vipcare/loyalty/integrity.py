@@ -31,6 +31,7 @@ class Report:
     points_entries: int = 0
     wallet_entries: int = 0
     points_lots: int = 0
+    refund_shortfall_points: int = 0
     violations: list[Violation] = dataclasses.field(default_factory=list)
 
     @property
@@ -48,6 +49,7 @@ def check_points(report: Report) -> None:
     for row in PointsLot.objects.values("account_id", "matured").annotate(r=Sum("remaining")):
         lots[row["account_id"]][row["matured"]] = row["r"] or 0
     report.points_lots = PointsLot.objects.count()
+    report.refund_shortfall_points = PointsEntry.objects.aggregate(s=Sum("shortfall", default=0))["s"]
     report.points_entries = sum(e["n"] for e in entries.values())
     for account in PointsAccount.objects.order_by("pk").values("pk", "member_id", "balance", "pending"):
         report.points_accounts += 1

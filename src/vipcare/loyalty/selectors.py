@@ -150,3 +150,11 @@ def accounts_with_due_lots(as_of: datetime.datetime) -> list[int]:
     """Accounts with a lot to mature or to expire by `as_of` (the nightly job's work list)."""
     due = Q(remaining__gt=0, expires_at__lte=as_of) | Q(matured=False, available_at__lte=as_of)
     return list(PointsLot.objects.filter(due).values_list("account_id", flat=True).distinct().order_by("account_id"))
+
+
+def points_refund_shortfalls():
+    """Refund reversals that could not take back everything (the member had spent the points)."""
+    from vipcare.loyalty.models import PointsEntry
+
+    return PointsEntry.objects.filter(shortfall__gt=0).select_related("account__member", "refund").order_by(
+        "-created_at")

@@ -249,11 +249,14 @@ def points_reverse_for_refund(*, refund: Refund, at: datetime.datetime | None = 
     lot = PointsLot.objects.filter(sale_id=refund.sale_id).order_by("pk").first()
     if lot is None:
         return None  # the sale earned nothing
-    account = _lock_account_by_pk(lot.account_id)
+    while True:  # a merge may move the lot between reading it and locking its account
+        account = _lock_account_by_pk(lot.account_id)
+        lot.refresh_from_db()
+        if lot.account_id == account.pk:
+            break
     key = f"refund:{refund.pk}"
     if (done := _replay(account, key, PointsEntryKind.REFUND_REVERSAL)) is not None:
         return done
-    lot.refresh_from_db()
     _settle(account, at)
     lot.refresh_from_db()
     # everything refunded of this sale up to and including this refund, per line

@@ -17,7 +17,8 @@ class Command(SystemCheckCommand):
             return super().handle(*app_labels, **options)
         report = check_ledgers()
         self.stdout.write(
-            f"points: {report.points_accounts} accounts, {report.points_entries} entries, {report.points_lots} lots\n"
+            f"points: {report.points_accounts} accounts, {report.points_entries} entries, {report.points_lots} lots "
+            f"({report.refund_shortfall_points} points refunds could not take back: spent before the refund)\n"
             f"stored value: {report.wallet_accounts} accounts, {report.wallet_entries} entries"
         )
         for violation in report.violations:
