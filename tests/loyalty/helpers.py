@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import os
 import random
 import threading
 import time
@@ -11,11 +12,11 @@ from hypothesis import HealthCheck, settings
 
 from vipcare.loyalty.integrity import check_ledgers
 
-# Modest example counts: the suite runs on two shared cores. HYPOTHESIS_PROFILE=ledgers-deep for more.
+# Modest example counts: the suite runs on two shared cores. VIPCARE_LEDGER_PROFILE=ledgers-deep for more.
 settings.register_profile("ledgers", max_examples=50, deadline=None, stateful_step_count=25,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.register_profile("ledgers-deep", parent=settings.get_profile("ledgers"), max_examples=500)
-LEDGER_SETTINGS = settings.get_profile("ledgers")
+LEDGER_SETTINGS = settings.get_profile(os.environ.get("VIPCARE_LEDGER_PROFILE", "ledgers"))
 
 T0 = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=datetime.UTC)
 
