@@ -371,3 +371,6 @@ def test_admin_action_revokes_keys(admin_client, member, till):
     till[0].refresh_from_db()
     assert till[0].revoked_at is not None
     assert post("/pos/members/identify", {"identifier": member.card_no}, till[1], key=None).status_code == 401
+    from vipcare.core.models import AuditLogEntry
+
+    assert AuditLogEntry.objects.filter(action="revoke_api_key", target_id=str(till[0].pk)).count() == 1

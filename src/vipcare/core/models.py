@@ -10,6 +10,7 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("Imported a file")
     UPDATE_MEMBER = "update_member", _("Changed a member")
     API_KEY = "api_key", _("Issued an API key")
+    REVOKE_API_KEY = "revoke_api_key", _("Revoked an API key")
     POINTS_ADJUST = "points_adjust", _("Adjusted points")
     TIER_SET = "tier_set", _("Set a member's level")
     WALLET_CASH_OUT = "wallet_cash_out", _("Paid out stored value")

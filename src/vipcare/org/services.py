@@ -55,6 +55,6 @@ def api_key_revoke(*, api_key: ApiKey, revoked_by=None, request=None) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit_record(user=revoked_by, action=AuditAction.API_KEY, target=api_key, request=request,
-                     detail={"store": api_key.store.code, "event": "revoked"})
+        audit_record(user=revoked_by, action=AuditAction.REVOKE_API_KEY, target=api_key, request=request,
+                     detail={"store": api_key.store.code})
     return api_key
