@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from vipcare.core import masking
 from vipcare.core.audit import audit_record
 from vipcare.core.models import AuditAction
+from vipcare.core.registry import member_card_facts, member_panels
 from vipcare.core.views import staff_required
 from vipcare.members import birthdays, cards, services
 from vipcare.members.choices import Channel, MemberStatus
@@ -191,6 +192,7 @@ def member_detail(request, pk: int):
         "occasion": _occasion(member, today),
         "age": birthdays.age_on(member.birthday, today) if member.birthday else None,
         "scoped": not staff.sees_all_stores,
+        "panels": member_panels(member=member, staff=staff),
     }
     return render(request, "members/member_detail.html", context)
 
@@ -244,6 +246,7 @@ def member_card(request, pk: int):
         "last_visit": totals["last_purchase"],
         "occasion": _occasion(member, timezone.localdate()),
         "scoped": not staff.sees_all_stores,
+        "facts": member_card_facts(member=member, staff=staff),
     }
     return render(request, "members/member_card.html", context)
 

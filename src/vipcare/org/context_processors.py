@@ -1,5 +1,7 @@
+from vipcare.core.registry import nav_for
 from vipcare.org.selectors import staff_for_user
 
 
 def staff(request):
-    return {"current_staff": staff_for_user(getattr(request, "user", None))}
+    current = staff_for_user(getattr(request, "user", None))
+    return {"current_staff": current, "app_nav": nav_for(current)}
