@@ -2,7 +2,6 @@
 
 import pytest
 
-from tests import factories
 from vipcare.core import registry
 
 
