@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "vipcare.sales",
     "vipcare.loyalty",
     "vipcare.wallet",
+    "vipcare.analytics",
+    "vipcare.offers",
+    "vipcare.care",
     "vipcare.demo",
 ]
 

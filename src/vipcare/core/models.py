@@ -14,6 +14,8 @@ class AuditAction(models.TextChoices):
     POINTS_ADJUST = "points_adjust", _("Adjusted points")
     TIER_SET = "tier_set", _("Set a member's level")
     WALLET_CASH_OUT = "wallet_cash_out", _("Paid out stored value")
+    STAFF_HANDOVER = "staff_handover", _("Handed a leaving staff member's members over")
+    ASSIGN_ACCOUNT_MANAGER = "assign_account_manager", _("Assigned account managers")
 
 
 class AuditLogEntry(models.Model):

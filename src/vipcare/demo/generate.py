@@ -5,6 +5,7 @@ are built in memory (vipcare.demo.members) and written with `executemany`, one t
 chunk. The generator owns the database while it runs, so it assigns the ids itself.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import multiprocessing
@@ -66,8 +67,52 @@ def _datetime_adapter() -> Callable[[datetime.datetime], object]:
     return lambda value: adapt(value.replace(tzinfo=datetime.UTC))
 
 
+BULK_MODELS = [Member, Sale, SaleLine, Refund, RefundLine]
+
+
+def _secondary_indexes() -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes on the bulk tables that no constraint or key needs."""
+    tables = [m._meta.db_table for m in BULK_MODELS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":  # autoindexes of primary keys and inline UNIQUE have no sql
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                           f"AND tbl_name IN ({', '.join(['%s'] * len(tables))})", tables)
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexname NOT IN "
+                           "(SELECT conname FROM pg_constraint)", [tables])
+        else:
+            return []
+        return cursor.fetchall()
+
+
+@contextlib.contextmanager
+def _indexes_deferred(enabled: bool):
+    """Drop the secondary indexes for a big load and build them once at the end.
+
+    Keeping seven indexes up to date row by row (the receipt-number one in random order) costs more
+    than sorting each once; a unique index that is rebuilt still checks its rows.
+    """
+    indexes = _secondary_indexes() if enabled else []
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for name, _sql in indexes:
+            cursor.execute(f"DROP INDEX {qn(name)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if indexes and connection.vendor == "postgresql":
+                # inside an outer transaction, deferred foreign-key checks must run before CREATE INDEX
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for _name, sql in indexes:
+                cursor.execute(sql)
+
+
 def generate(*, members: int, years: int, seed: int, as_of: datetime.date, workers: int = 1,
-             chunk_size: int = 10_000, progress: Callable[[Result], None] | None = None) -> Result:
+             chunk_size: int = 10_000, progress: Callable[[Result], None] | None = None,
+             defer_indexes: bool | None = None) -> Result:
+    """Generate the demo into the database. `defer_indexes` (default: for 50,000 members or more,
+    when no member exists yet) drops the secondary indexes of the bulk tables during the load."""
     global _builder
     started = time.perf_counter()
     mall = build_mall(seed=seed)
@@ -77,10 +122,19 @@ def generate(*, members: int, years: int, seed: int, as_of: datetime.date, worke
                        extra_json=Member._meta.get_field("extra").get_db_prep_save({}, connection))
     next_ids = {"sale": _next_id(Sale), "line": _next_id(SaleLine), "refund": _next_id(Refund),
                 "refund_line": _next_id(RefundLine)}
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:  # a crash mid-way leaves a half demo to delete anyway
-            cursor.execute("PRAGMA synchronous=OFF")
-            cursor.execute("PRAGMA cache_size=-262144")
+    if defer_indexes is None:
+        defer_indexes = members >= 50_000 and not Member.objects.exists()
+    with _indexes_deferred(defer_indexes):
+        result = _generate_chunks(plan, next_ids, workers, progress, started)
+    with connection.cursor() as cursor:  # PostgreSQL's id sequences must continue after our ids
+        for sql in connection.ops.sequence_reset_sql(no_style(), BULK_MODELS):
+            cursor.execute(sql)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _generate_chunks(plan: Plan, next_ids: dict[str, int], workers: int, progress, started: float) -> Result:
+    global _builder
     result = Result()
     pool = None
     if workers > 1:
@@ -89,6 +143,10 @@ def generate(*, members: int, years: int, seed: int, as_of: datetime.date, worke
         chunks = pool.imap(_build, range(plan.chunks))
     else:
         chunks = map(_build, range(plan.chunks))
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:  # a crash mid-way leaves a half demo to delete anyway
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-262144")
     try:
         for chunk in chunks:
             _write(chunk, next_ids)
@@ -104,10 +162,6 @@ def generate(*, members: int, years: int, seed: int, as_of: datetime.date, worke
         if pool:
             pool.terminate()
         _builder = None
-    with connection.cursor() as cursor:  # PostgreSQL's id sequences must continue after our ids
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Member, Sale, SaleLine, Refund, RefundLine]):
-            cursor.execute(sql)
-    result.seconds = time.perf_counter() - started
     return result
 
 

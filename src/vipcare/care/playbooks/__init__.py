@@ -1,0 +1,2 @@
+"""Playbook generation: which members each playbook picks on a day (`candidates`), and how the
+engine turns them into tasks and messages (`engine`)."""

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from vipcare.care import views
+
+app_name = "care"
+urlpatterns = [
+    path("today/", views.today, name="today"),
+    path("tasks/<int:pk>/complete/", views.task_complete, name="task_complete"),
+    path("complaints/", views.complaint_list, name="complaint_list"),
+    path("complaints/<int:pk>/", views.complaint_act, name="complaint_act"),
+    path("plan/", views.plan, name="plan"),
+    path("attendance/", views.attendance, name="attendance"),
+]
