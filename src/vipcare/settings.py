@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "vipcare.loyalty",
     "vipcare.wallet",
     "vipcare.analytics",
+    "vipcare.analytics",
     "vipcare.offers",
     "vipcare.care",
     "vipcare.demo",
