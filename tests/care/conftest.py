@@ -3,8 +3,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from vipcare.loyalty.models import MemberTier, Tier
 from tests import factories
+from vipcare.loyalty.models import MemberTier, Tier
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from collections import Counter, defaultdict
 import pytest
 from django.utils import timezone
 
+from tests import factories
+from tests.care.conftest import give_tier
 from vipcare.care.choices import TaskStatus
 from vipcare.care.models import CareSettings, CareTask, Message, Occasion, Playbook
 from vipcare.care.playbooks.engine import care_day_generate
-from tests import factories
-from tests.care.conftest import give_tier
 
 YEAR = [datetime.date(2026, 1, 1) + datetime.timedelta(days=i) for i in range(365)]
 
@@ -44,7 +44,8 @@ def test_a_year_of_calendar_messages_lands_on_the_right_days_with_consent_caps_a
     # then birthdays fall on the day (solar 3-08; lunar 八月十五 = Mid-Autumn 2026 = 09-25)
     assert by[(vip, "birthday")] == ["2026-03-08"]
     assert by[(lunar, "birthday")] == ["2026-09-25"]
-    # and greetings only on the chosen festivals (National Day is capped: birthday and Mid-Autumn six days before) and the four season starts
+    # and greetings only on the chosen festivals and the four season starts
+    # (National Day is capped: the birthday and Mid-Autumn fell six days before)
     assert sorted(by[(lunar, "holiday")]) == ["2026-01-01", "2026-02-17", "2026-03-03", "2026-03-08", "2026-05-10",
                                               "2026-06-19", "2026-08-19", "2026-09-25", "2026-10-18"]
     assert sorted(by[(lunar, "season")]) == ["2026-02-04", "2026-05-05", "2026-08-07", "2026-11-07"]

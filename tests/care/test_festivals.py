@@ -55,7 +55,7 @@ def test_falling_off_rule_compares_a_regular_with_their_own_pace():
 
 
 def test_default_care_templates_contain_no_sales_words_and_never_ask_what_happened():
-    from vipcare.care.defaults import PLAYBOOKS, HOLIDAY_WISHES, SEASON_WISHES
+    from vipcare.care.defaults import HOLIDAY_WISHES, PLAYBOOKS, SEASON_WISHES
     from vipcare.care.models import DEFAULT_SALES_WORDS
 
     words = DEFAULT_SALES_WORDS.split()
