@@ -243,3 +243,20 @@ def test_holds_release_expired_job_releases_points_and_stored_value(member, stor
     assert holds_release_expired(now=at(0, 2)) == {"points": 1, "wallet": 1}
     assert holds_release_expired(now=at(0, 3)) == {"points": 0, "wallet": 0}
     assert_ledgers_clean()
+
+
+def test_points_released_into_a_lot_that_already_lapsed_lapse_again(member, policy):
+    # given a lot that lapses while some of its points are held, and the nightly job lapses the rest
+    policy.expiry_months = 1
+    policy.save()
+    points_earn(member=member, points=100, idempotency_key="e", at=at())
+    hold = points_hold(member=member, points=50, idempotency_key="h", at=at(1), expires_at=at(100))
+    points_expire(as_of=at(40))
+    # when the hold is released after the lot's lapse
+    points_release(hold=hold, at=at(41))
+    # then the released points lapse at once, as their own entry
+    expiries = PointsEntry.objects.filter(kind=PointsEntryKind.EXPIRE).order_by("pk")
+    assert [(e.delta, e.idempotency_key) for e in expiries] == [(-50, f"expire:{hold.allocations[0][0]}"),
+                                                                (-50, f"expire:{hold.allocations[0][0]}:2")]
+    assert account(member).balance == 0
+    assert_ledgers_clean()

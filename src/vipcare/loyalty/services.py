@@ -110,11 +110,15 @@ def _settle(account: PointsAccount, at: datetime.datetime) -> None:
     for lot in PointsLot.objects.filter(account=account, remaining__gt=0, expires_at__lte=at).order_by("pk"):
         points, lot.remaining = lot.remaining, 0
         lot.save(update_fields=["remaining"])
+        # A lapsed lot can lapse again: points released from a hold, or a refunded payment, go back to
+        # the lot they came from. Each lapse is its own entry, so each needs its own key.
+        lapses = PointsEntry.objects.filter(account=account, lot=lot, kind=PointsEntryKind.EXPIRE).count()
+        key = f"expire:{lot.pk}" if not lapses else f"expire:{lot.pk}:{lapses + 1}"
         if lot.matured:
-            _append(account, kind=PointsEntryKind.EXPIRE, key=f"expire:{lot.pk}", at=lot.expires_at, delta=-points,
+            _append(account, kind=PointsEntryKind.EXPIRE, key=key, at=lot.expires_at, delta=-points,
                     lot=lot, allocations=[[lot.pk, points]])
         else:
-            _append(account, kind=PointsEntryKind.EXPIRE, key=f"expire:{lot.pk}", at=lot.expires_at,
+            _append(account, kind=PointsEntryKind.EXPIRE, key=key, at=lot.expires_at,
                     pending_delta=-points, lot=lot, allocations=[[lot.pk, points]])
 
 
