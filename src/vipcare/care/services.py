@@ -198,7 +198,7 @@ def gift_choose(*, task: CareTask, item: GiftItem) -> Gift:
 def gift_mail(*, gift: Gift, staff: Staff, tracking_no: str = "", now=None) -> Gift:
     """Mailed: recorded on the timeline, and the member told (a message, after sending)."""
     now = now or timezone.now()
-    gift = Gift.objects.select_for_update().select_related("item", "member").get(pk=gift.pk)
+    gift = Gift.objects.select_for_update(of=("self",)).select_related("item", "member").get(pk=gift.pk)
     if gift.status != GiftStatus.CHOSEN:
         raise ValidationError("请先从礼品清单中选择礼物")
     gift.status, gift.tracking_no, gift.mailed_at = GiftStatus.MAILED, tracking_no, now

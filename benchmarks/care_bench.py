@@ -1,0 +1,110 @@
+"""Care generation for one day at scale: wall time and peak memory, beside a baseline.
+
+    python benchmarks/care_bench.py [members] [YYYY-MM-DD]
+
+Synthetic members (birthday keys, consent, a level for one in five, a purchase for one in four)
+go in bulk into a scratch SQLite database; then `care_day_generate` runs for the day, twice (the
+second run must add nothing). Baseline: the bare query selecting the day's birthday members.
+"""
+
+import datetime
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.factories
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+DAY = datetime.date.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else datetime.date(2026, 11, 7)  # 立冬
+
+folder = tempfile.mkdtemp(prefix="vipcare-care-bench-")
+os.environ["VIPCARE_DATA_DIR"] = folder
+os.environ.pop("DATABASE_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vipcare.settings")
+
+import django  # noqa: E402
+
+django.setup()
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+call_command("migrate", verbosity=0)
+
+from tests import factories  # noqa: E402
+from vipcare.care.models import Message  # noqa: E402
+from vipcare.care.playbooks.engine import care_day_generate  # noqa: E402
+from vipcare.core.crypto import blind_index  # noqa: E402
+from vipcare.loyalty.models import Tier  # noqa: E402
+from vipcare.members.birthdays import birthday_keys_on  # noqa: E402
+from vipcare.members.models import Member  # noqa: E402
+from vipcare.org.models import Organisation, Store  # noqa: E402
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+rng = random.Random(7)
+t0 = time.perf_counter()
+org = Organisation.objects.create(name="星河购物中心")
+stores = [Store.objects.create(organisation=org, code=f"S{i:02d}", name=f"店铺{i}") for i in range(20)]
+managers = [factories.staff(role="account_manager", stores=[stores[i % 20]], name=f"导购{i}") for i in range(20)]
+keys = {f"S-{m:02d}-{d:02d}": blind_index("birthday", f"S-{m:02d}-{d:02d}") for m in range(1, 13)
+        for d in range(1, 32)}
+keys.update({f"L-{m:02d}-{d:02d}": blind_index("birthday", f"L-{m:02d}-{d:02d}") for m in range(1, 13)
+             for d in range(1, 31)})
+tiers = list(Tier.objects.values_list("pk", flat=True))
+now = "2024-01-01 00:00:00"
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA synchronous=OFF")
+    batch = []
+    for i in range(1, N + 1):
+        kind = "L" if i % 10 == 0 else "S"
+        key = keys[f"{kind}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"]
+        store = stores[i % 20].pk
+        batch.append((i, f"C{i:09d}", f"会员{i}", "F" if i % 3 else "M", key, rng.random() < 0.7, rng.random() < 0.45,
+                      rng.random() < 0.6, False, store, managers[i % 20].pk, now, now, now))
+        if len(batch) == 50_000 or i == N:
+            cursor.executemany(
+                "INSERT INTO members_member (id, card_no, name, gender, birthday_key, consent_sms, consent_phone,"
+                " consent_wechat, consent_email, home_store_id, account_manager_id, enrolled_at, created_at,"
+                " updated_at, ethnicity, birthday_calendar, phone, phone_index, email, address, id_number,"
+                " id_number_index, size_top, size_bottom, size_shoe, occupation, work_situation, family_situation,"
+                " personality, consumption_habits, style_preferences, hobbies, lifestyle, service_preference,"
+                " promotion_receptiveness, \"values\", income_band, education, residential_area, extra, source,"
+                " status, completeness_quantity, completeness_quality) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'',"
+                "'solar','','','','','','','','','','','','','','','','','','','','','','','','{}','import','active',"
+                "0,0)", batch)
+            batch = []
+    cursor.execute("INSERT INTO loyalty_membertier (member_id, tier_id, since) SELECT id, ?, ? FROM members_member"
+                   " WHERE id % 5 = 0", [tiers[-1], now])
+    cursor.execute(f"UPDATE loyalty_membertier SET tier_id = CASE WHEN member_id % 50 = 0 THEN {tiers[-1]} WHEN "
+                   f"member_id % 20 = 0 THEN {tiers[-2]} ELSE {tiers[0]} END")
+    sold = datetime.datetime(DAY.year, DAY.month, DAY.day) - datetime.timedelta(days=200)
+    cursor.execute("INSERT INTO sales_sale (store_id, member_id, receipt_no, sold_at, total_fen, item_count, source,"
+                   " created_at) SELECT home_store_id, id, 'R' || id, datetime(?, '+' || (id % 190) || ' days'),"
+                   " 10000, 1, 'import', ? FROM members_member WHERE id % 4 = 0", [sold.isoformat(" "), now])
+load_s = time.perf_counter() - t0
+assert Member.objects.count() == N
+
+t1 = time.perf_counter()
+baseline = len(list(Member.objects.filter(birthday_key__in=birthday_keys_on(DAY)).values_list("pk", flat=True)))
+baseline_s = time.perf_counter() - t1
+
+t2 = time.perf_counter()
+report = care_day_generate(day=DAY)
+run_s = time.perf_counter() - t2
+t3 = time.perf_counter()
+again = care_day_generate(day=DAY)
+rerun_s = time.perf_counter() - t3
+
+print(f"members {Member.objects.count():,} (load {load_s:.1f} s), day {DAY}")
+print(f"baseline: birthday members query {baseline:,} rows in {baseline_s:.2f} s")
+print(f"care run: {sum(report.tasks.values()):,} tasks, {sum(report.messages.values()):,} messages in {run_s:.1f} s")
+print(f"  {dict(sorted((report.tasks + report.messages).items()))}")
+print(f"  skipped {dict(report.skipped)}")
+print(f"re-run: {again.total} new in {rerun_s:.1f} s; messages in outbox {Message.objects.count():,}")
+print(f"peak memory {peak_mib():.0f} MiB")
