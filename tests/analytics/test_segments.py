@@ -61,13 +61,19 @@ def test_matrix_value_curve_and_strategy():
     assert curve.tolist() == ["star", "cash_cow", "question", "dog"]
 
 
-def test_falling_off_flags_regulars_below_half_their_usual():
-    flag, usual_visits, _ = segments.falling_off(
-        visits_recent=np.array([1, 3, 0]), visits_before=np.array([12, 12, 2]),
-        spend_recent_fen=np.array([100, 900, 0]), spend_before_fen=np.array([3600, 3600, 200]),
-        history_days=np.array([270, 270, 270]), rules=RULES)
-    assert usual_visits[0] == pytest.approx(4.0)
-    assert flag.tolist() == [True, False, False]  # the third is not a regular
+def test_falling_off_flags_regulars_well_below_their_usual():
+    flag, usual_visits, usual_spend = segments.falling_off(
+        visits_recent=np.array([1, 3, 0, 0, 0]), visits_before=np.array([12, 12, 2, 12, 4]),
+        spend_recent_fen=np.array([100, 900, 0, 0, 0]), spend_before_fen=np.array([3600, 3600, 200, 3600, 800]),
+        history_days=np.array([270, 270, 270, 270, 360]), rules=RULES)
+    assert usual_visits[0] == pytest.approx(4.0) and usual_spend[0] == pytest.approx(1200)
+    assert flag.tolist() == [
+        True,  # came once but spent a twelfth of the usual
+        False,  # nearly the usual pace and spend
+        False,  # not a regular
+        True,  # no visit against four usually: chance of that is 2 %
+        False,  # no visit against one usually happens by chance a third of the time
+    ]
 
 
 def test_rules_reject_unknown_settings(settings):

@@ -95,6 +95,8 @@ def member_results(features: pa.Table, *, member_ids: np.ndarray, enrolled_day: 
         visits_recent=f["visits_recent"], visits_before=f["visit_days"] - f["visits_recent"],
         spend_recent_fen=f["spend_recent_fen"], spend_before_fen=f["spend_fen"] - f["spend_recent_fen"],
         history_days=history, rules=rules)
+    # Members already dormant or churned have fallen off: win-back, not this early signal, is for them.
+    falling &= bought & (recency <= rules.dormant_days)
     matrix = segments.customer_matrix(f_score=rfm_f, m_score=rfm_m, tenure_days=tenure,
                                       p_alive=np.nan_to_num(p_alive, nan=0.0), rules=rules)
     columns = {

@@ -37,7 +37,9 @@ class SegmentRules:
     falling_window_days: int = 90
     falling_min_visits: int = 4  # visit days before the window to count as a regular
     falling_min_history_days: int = 180  # history before the window
-    falling_ratio: float = 0.5  # recent below this share of usual
+    falling_min_usual_visits: float = 1.0  # a regular usually comes at least this often per window
+    falling_surprise: float = 0.05  # so few visits would happen by chance less often than this
+    falling_spend_ratio: float = 0.25  # or: fewer visits than usual and spend below this share of usual
     # Lifetime value.
     clv_months: int = 12
     clv_monthly_discount: float = 0.01
@@ -143,8 +145,8 @@ def strategies(matrix: np.ndarray) -> np.ndarray:
 
 def falling_off(*, visits_recent, visits_before, spend_recent_fen, spend_before_fen, history_days,
                 rules: SegmentRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Regulars whose visits or spend in the last window fell below `falling_ratio` of their own
-    usual rate over the history before the window.
+    """Regulars whose visits in the last window fell well below their own usual rate over the
+    history before the window, or who came less often and spent far less.
 
     Returns (flag, usual visits per window, usual spend per window).
     """
@@ -154,7 +156,12 @@ def falling_off(*, visits_recent, visits_before, spend_recent_fen, spend_before_
     windows = np.where(history > 0, history / rules.falling_window_days, np.inf)
     usual_visits = visits_before / windows
     usual_spend = np.asarray(spend_before_fen, dtype=float) / windows
-    regular = (visits_before >= rules.falling_min_visits) & (history >= rules.falling_min_history_days)
-    dropped = (visits_recent < rules.falling_ratio * usual_visits) | (
-        np.asarray(spend_recent_fen, dtype=float) < rules.falling_ratio * usual_spend)
+    regular = (visits_before >= rules.falling_min_visits) & (history >= rules.falling_min_history_days) & (
+        usual_visits >= rules.falling_min_usual_visits)
+    # Fewer visits than chance allows (Poisson at the member's own rate: 0 visits against a usual
+    # 1 happens a third of the time, against a usual 4 only 2 %), or some but fewer visits than
+    # usual and spend far below it. Spend alone is too lumpy (one coat can be a season's spend).
+    surprising = stats.poisson.cdf(visits_recent, usual_visits) < rules.falling_surprise
+    dropped = surprising | ((visits_recent >= 1) & (visits_recent < usual_visits) & (
+        np.asarray(spend_recent_fen, dtype=float) < rules.falling_spend_ratio * usual_spend))
     return regular & dropped, usual_visits, usual_spend

@@ -29,11 +29,14 @@ def falling_off_reason(row, rules: SegmentRules) -> str:
     """Why a member is (or is not) falling off, in one line."""
     if not row.falling_off:
         return ""
-    usual_spend = row.usual_spend_fen / 100
-    return _("%(recent)d purchase days and ¥%(spend).0f in the last %(days)d days, against %(usual).1f days and "
-             "¥%(usual_spend).0f usually") % {
-        "recent": row.visits_recent, "spend": row.spend_recent_fen / 100, "days": rules.falling_window_days,
-        "usual": row.usual_visits, "usual_spend": usual_spend}
+    return _("In the last %(days)d days: %(recent)d purchase days and ¥%(spend)s; usually %(usual).1f and "
+             "¥%(usual_spend)s") % {
+        "days": rules.falling_window_days, "recent": row.visits_recent, "spend": _yuan(row.spend_recent_fen),
+        "usual": row.usual_visits, "usual_spend": _yuan(row.usual_spend_fen)}
+
+
+def _yuan(fen: int | None) -> str:
+    return f"{(fen or 0) / 100:,.0f}"
 
 
 def latest_member_labels(member_ids: list[int] | None = None) -> dict[int, dict]:
@@ -92,13 +95,13 @@ def label_reasons(row: MemberAnalytics, rules: SegmentRules) -> dict[str, str]:
         reasons["lifecycle"] = thresholds[row.lifecycle] % {"first": row.tenure_days, "recency": row.recency_days,
                                                              "limit": limit}
     if row.pyramid == "D":
-        reasons["pyramid"] = _("Outside the top %(share).0f%% of 12-month spend (¥%(spend).0f)") % {
-            "share": 100 * (rules.pyramid_a + rules.pyramid_b + rules.pyramid_c), "spend": row.spend_12m_fen / 100}
+        reasons["pyramid"] = _("Outside the top %(share).0f%% of 12-month spend (¥%(spend)s)") % {
+            "share": 100 * (rules.pyramid_a + rules.pyramid_b + rules.pyramid_c), "spend": _yuan(row.spend_12m_fen)}
     else:
         top = {"A": rules.pyramid_a, "B": rules.pyramid_a + rules.pyramid_b,
                "C": rules.pyramid_a + rules.pyramid_b + rules.pyramid_c}[row.pyramid]
-        reasons["pyramid"] = _("In the top %(share)g%% of members by 12-month spend (¥%(spend).0f)") % {
-            "share": round(100 * top, 2), "spend": row.spend_12m_fen / 100}
+        reasons["pyramid"] = _("In the top %(share)g%% of members by 12-month spend (¥%(spend)s)") % {
+            "share": round(100 * top, 2), "spend": _yuan(row.spend_12m_fen)}
     loyal = row.matrix in ("confidant", "barnacle")
     valuable = row.matrix in ("confidant", "butterfly")
     reasons["matrix"] = _("Loyalty %(loyalty)s (frequency score %(f)d, P(active) %(p).0f%%); total value %(value)s "
@@ -162,7 +165,12 @@ def _flows(rows, previous: AnalyticsRefresh, field: str) -> list[dict]:
     before = MemberAnalytics.objects.filter(refresh=previous, member_id=OuterRef("member_id")).values(field)[:1]
     moved = (rows.annotate(before=Subquery(before)).exclude(before=None).values("before", field)
              .annotate(n=Count("id")).order_by("-n"))
-    return [{"before": m["before"], "after": m[field], "n": m["n"]} for m in moved if m["before"] != m[field]]
+    from vipcare.analytics import choices
+
+    kinds = {"pyramid": choices.Pyramid, "lifecycle": choices.Lifecycle, "matrix": choices.Matrix}
+    labels = dict(kinds[field].choices)
+    return [{"before": m["before"], "after": m[field], "n": m["n"], "after_label": labels.get(m[field], m[field]),
+             "before_label": labels.get(m["before"], m["before"])} for m in moved if m["before"] != m[field]]
 
 
 def dashboard_figures(*, staff, refresh: AnalyticsRefresh, store_id: int | None = None) -> dict:
