@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--stores", type=int, default=200)
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--no-baseline", action="store_true", help="time the import only")
     parser.add_argument("--child", choices=["setup", "import", "baseline"])
     parser.add_argument("--file")
     parser.add_argument("--url")
@@ -272,11 +273,14 @@ def main() -> None:
         for _ in range(args.repeat):
             url = fresh("import")
             imported = run_child(["--child", "import", "--file", str(file)], django_env(tmp, url))
+            if args.no_baseline:
+                runs.append({"import": imported})
+                continue
             url = fresh("baseline")
             baseline = run_child(["--child", "baseline", "--file", str(file), "--url", url], django_env(tmp, url))
             runs.append({"import": imported, "baseline": baseline})
         seconds = statistics.median(r["import"]["seconds"] for r in runs)
-        base_seconds = statistics.median(r["baseline"]["seconds"] for r in runs)
+        base_seconds = None if args.no_baseline else statistics.median(r["baseline"]["seconds"] for r in runs)
         result = {
             "database": args.database,
             "rows": args.rows,
@@ -287,10 +291,10 @@ def main() -> None:
             "generate_seconds": round(generated, 1),
             "runs": [{k: {m: round(v, 2) for m, v in r[k].items()} for k in r} for r in runs],
             "import_rows_per_s": round(args.rows / seconds),
-            "baseline_rows_per_s": round(args.rows / base_seconds),
-            "ratio_import_to_baseline_time": round(seconds / base_seconds, 2),
+            "baseline_rows_per_s": base_seconds and round(args.rows / base_seconds),
+            "ratio_import_to_baseline_time": base_seconds and round(seconds / base_seconds, 2),
             "import_peak_rss_mb": round(max(r["import"]["peak_rss_mb"] for r in runs), 1),
-            "baseline_peak_rss_mb": round(max(r["baseline"]["peak_rss_mb"] for r in runs), 1),
+            "baseline_peak_rss_mb": base_seconds and round(max(r["baseline"]["peak_rss_mb"] for r in runs), 1),
             "memory": "peak RSS of each child process, getrusage(RUSAGE_SELF).ru_maxrss",
         }
         print(json.dumps(result, ensure_ascii=False, indent=2))
