@@ -28,7 +28,7 @@ def spark():
 
 def test_spark_sql_is_the_duckdb_query_transpiled():
     sql = engines.features_sql(as_of_day=20000, window=90, dialect="spark")
-    assert "MIN(day) OVER (PARTITION BY member_id)" in sql and "20000 - 365" in sql
+    assert "MIN_BY(spend_fen, day)" in sql and "20000 - 365" in sql
 
 
 def test_both_engines_give_identical_features_and_labels(spark, mall):

@@ -13,16 +13,13 @@ import pyarrow as pa
 import sqlglot
 
 FEATURES_SQL = """
-WITH daily AS (
+WITH visits AS (
+    -- one row per member and purchase day, with the day's net spend; fully refunded days drop out
     SELECT member_id, day, CAST(SUM(amount_fen) AS BIGINT) AS spend_fen
     FROM facts
     WHERE day <= {as_of_day}
     GROUP BY member_id, day
-),
-visits AS (
-    SELECT member_id, day, spend_fen, MIN(day) OVER (PARTITION BY member_id) AS first_day
-    FROM daily
-    WHERE spend_fen > 0
+    HAVING SUM(amount_fen) > 0
 )
 SELECT
     member_id,
@@ -30,7 +27,8 @@ SELECT
     CAST(MAX(day) AS BIGINT) AS last_day,
     CAST(COUNT(*) AS BIGINT) AS visit_days,
     CAST(SUM(spend_fen) AS BIGINT) AS spend_fen,
-    CAST(SUM(CASE WHEN day > first_day THEN spend_fen ELSE 0 END) AS BIGINT) AS repeat_spend_fen,
+    -- spend on the days after the first (Gamma-Gamma's repeat purchases)
+    CAST(SUM(spend_fen) - ARG_MIN(spend_fen, day) AS BIGINT) AS repeat_spend_fen,
     CAST(SUM(CASE WHEN day > {as_of_day} - 365 THEN spend_fen ELSE 0 END) AS BIGINT) AS spend_12m_fen,
     CAST(SUM(CASE WHEN day > {as_of_day} - 365 THEN 1 ELSE 0 END) AS BIGINT) AS visits_12m,
     CAST(SUM(CASE WHEN day > {as_of_day} - 730 AND day <= {as_of_day} - 365 THEN 1 ELSE 0 END) AS BIGINT)
