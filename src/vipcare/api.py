@@ -88,3 +88,6 @@ def _conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
 from vipcare.sales.api import router as pos_router  # noqa: E402
 
 api.add_router("/pos", pos_router, tags=["POS"])
+from vipcare.till.api import router as till_router  # noqa: E402
+
+api.add_router("/pos/till", till_router, tags=["Till"])

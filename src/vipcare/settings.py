@@ -67,8 +67,8 @@ INSTALLED_APPS = [
     "vipcare.loyalty",
     "vipcare.wallet",
     "vipcare.analytics",
-    "vipcare.analytics",
     "vipcare.offers",
+    "vipcare.till",
     "vipcare.care",
     "vipcare.demo",
 ]

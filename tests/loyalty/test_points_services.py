@@ -260,3 +260,45 @@ def test_points_released_into_a_lot_that_already_lapsed_lapse_again(member, poli
                                                                 (-50, f"expire:{hold.allocations[0][0]}:2")]
     assert account(member).balance == 0
     assert_ledgers_clean()
+
+
+def test_points_return_payment_gives_back_to_the_lots_latest_expiring_first(member, store, policy):
+    # given two lots, a payment of 150 points that took 100 from the older and 50 from the newer
+    from vipcare.loyalty.services import points_return_payment
+
+    old = points_earn(member=member, points=100, idempotency_key="e1", at=at()).lot
+    new = points_earn(member=member, points=100, idempotency_key="e2", at=at(30)).lot
+    sale = factories.sale(member, store, 40000, quantity=4, sold_at=at(31))
+    spend = points_spend(member=member, points=150, idempotency_key="pay", at=at(31), sale=sale)
+    assert spend.allocations == [[old.pk, 100], [new.pk, 50]]
+    line = sale.lines.get()
+    # when a quarter of the sale comes back, then the rest
+    first = refund_record(sale=sale, refund_no="T1", refunded_at=at(32), lines=[RefundLineInput(line.pk, 1)])
+    entry = points_return_payment(refund=first, points=38, paid=spend.allocations, at=at(32))
+    assert entry.allocations == [[new.pk, 38]] and account(member).balance == 88
+    assert points_return_payment(refund=first, points=38, paid=spend.allocations, at=at(32)) == entry  # a retry
+    rest = refund_record(sale=sale, refund_no="T2", refunded_at=at(33))
+    with pytest.raises(ValidationError):  # never more than the payment took
+        points_return_payment(refund=rest, points=113, paid=spend.allocations, at=at(33))
+    entry = points_return_payment(refund=rest, points=112, paid=spend.allocations, at=at(33))
+    # then each lot got back exactly what the payment took from it
+    assert entry.allocations == [[new.pk, 12], [old.pk, 100]]
+    assert account(member).balance == 200
+    assert_ledgers_clean()
+
+
+def test_points_return_payment_into_a_lapsed_lot_lapses_again(member, store, policy):
+    from vipcare.loyalty.services import points_return_payment
+
+    policy.expiry_months = 1
+    policy.save()
+    lot = points_earn(member=member, points=100, idempotency_key="e", at=at()).lot
+    sale = factories.sale(member, store, 10000, sold_at=at(1))
+    spend = points_spend(member=member, points=60, idempotency_key="pay", at=at(1), sale=sale)
+    refund = refund_record(sale=sale, refund_no="T1", refunded_at=at(40))  # after the lot lapsed
+    points_return_payment(refund=refund, points=60, paid=spend.allocations, at=at(40))
+    assert account(member).balance == 0
+    lot.refresh_from_db()
+    assert lot.remaining == 0
+    assert list(PointsEntry.objects.filter(kind="expire").order_by("pk").values_list("delta", flat=True)) == [-40, -60]
+    assert_ledgers_clean()

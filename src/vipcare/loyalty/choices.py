@@ -40,6 +40,7 @@ class PointsEntryKind(models.TextChoices):
     EXPIRE = "expire", _("Expired")
     ADJUST = "adjust", _("Adjusted by staff")
     REFUND_REVERSAL = "refund_reversal", _("Taken back for a refund")
+    PAYMENT_REFUND = "payment_refund", _("Payment given back for a refund")
     HOLD = "hold", _("Held")
     RELEASE = "release", _("Hold released")
     CAPTURE = "capture", _("Hold captured")

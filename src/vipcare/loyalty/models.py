@@ -5,9 +5,11 @@ The points ledger is append-only: `PointsEntry` rows are never updated or delete
 `PointsLot` rows say which earned points are still there (for expiry and FIFO burning).
 """
 
+import math
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -144,6 +146,10 @@ class PointsPolicy(models.Model):
         help_text=_("Earned points become spendable after this many days (return window)."),
     )
     reminder_days = models.PositiveSmallIntegerField(_("remind this many days before points lapse"), default=30)
+    redeem_points_per_yuan = models.PositiveIntegerField(
+        _("points that pay ¥1 at the till"), default=100, validators=[MinValueValidator(1)],
+        help_text=_("100: one point pays one fen. A payment must come to whole fen."),
+    )
 
     class Meta:
         verbose_name = _("points policy")
@@ -151,6 +157,15 @@ class PointsPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.points_per_yuan}/¥, {self.get_expiry_mode_display()}"
+
+    @property
+    def redeem_step(self) -> int:
+        """The smallest number of points that pays a whole number of fen (1 at 100 points per yuan)."""
+        return self.redeem_points_per_yuan // math.gcd(self.redeem_points_per_yuan, 100)
+
+    def redeem_value_fen(self, points: int) -> int:
+        """What `points` pay at the till, in fen (rounded down; the till checks whole steps)."""
+        return points * 100 // self.redeem_points_per_yuan
 
 
 class EarnMultiplier(models.Model):

@@ -293,6 +293,57 @@ def points_reverse_for_refund(*, refund: Refund, at: datetime.datetime | None = 
 
 
 @transaction.atomic
+def points_return_payment(*, refund: Refund, points: int, paid: list[list[int]],
+                          at: datetime.datetime | None = None) -> PointsEntry | None:
+    """Give back `points` of a points payment for a refund of the sale it paid for.
+
+    `paid` is what the payment took, [[lot id, points], …] (its spend entry's or hold's
+    allocations). The points go back to those lots, the latest-expiring first (the payment took
+    the soonest-expiring first), never more to a lot than the payment took from it, counting what
+    earlier refunds of the sale gave back. A lot that lapsed meanwhile lapses again at once: the
+    member gets back what they would have had. The refund is the key, so a retry changes nothing.
+    """
+    if points <= 0 or not paid:
+        return None
+    at = at or timezone.now()
+    first_lot = paid[0][0]
+    while True:  # a merge may move the lots between reading and locking their account
+        account = _lock_account_by_pk(PointsLot.objects.values_list("account_id", flat=True).get(pk=first_lot))
+        if PointsLot.objects.filter(pk=first_lot, account=account).exists():
+            break
+    key = f"refund:{refund.pk}:payment"
+    if (done := _replay(account, key, PointsEntryKind.PAYMENT_REFUND)) is not None:
+        return done
+    _settle(account, at)
+    room: dict[int, int] = {}
+    for lot_id, taken in paid:
+        room[lot_id] = room.get(lot_id, 0) + taken
+    for allocations in PointsEntry.objects.filter(kind=PointsEntryKind.PAYMENT_REFUND, sale_id=refund.sale_id) \
+            .values_list("allocations", flat=True):
+        for lot_id, given in allocations:
+            room[lot_id] = room.get(lot_id, 0) - given
+    lots = PointsLot.objects.in_bulk(list(room))
+    latest_first = sorted(lots.values(), reverse=True, key=lambda lot: (
+        lot.expires_at is None, lot.expires_at or lot.earned_at, lot.earned_at, lot.pk))
+    need, allocations, changed = points, [], []
+    for lot in latest_first:
+        give = min(room[lot.pk], need)
+        if give <= 0:
+            continue
+        lot.remaining += give
+        need -= give
+        allocations.append([lot.pk, give])
+        changed.append(lot)
+    if need:
+        raise ValidationError({"points": f"only {points - need} points of this payment are left to give back"})
+    PointsLot.objects.bulk_update(changed, ["remaining"])
+    entry = _append(account, kind=PointsEntryKind.PAYMENT_REFUND, key=key, at=at, delta=points,
+                    allocations=allocations, sale_id=refund.sale_id, refund=refund, store_id=refund.store_id)
+    _settle(account, at)
+    return entry
+
+
+@transaction.atomic
 def points_hold(*, member: Member, points: int, idempotency_key: str, expires_at: datetime.datetime,
                 at: datetime.datetime | None = None, store=None) -> PointsHold:
     """Set points aside for a payment that is not final yet; capture or release it later."""

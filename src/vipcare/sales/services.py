@@ -145,4 +145,12 @@ def refund_record(
     RefundLine.objects.bulk_create(
         RefundLine(refund=refund, sale_line=line, quantity=q, amount_fen=a) for line, q, a in rows
     )
+    for hook in REFUND_HOOKS:  # what other apps did for the sale is reversed in the same transaction
+        hook(refund=refund)
     return refund
+
+
+# Apps that attach effects to a sale (the till: points, stored value, coupons, level) register a
+# function here, called as hook(refund=refund) inside every refund's transaction, whichever way the
+# refund arrives (POS API, till, staff), so a refund always reverses what its sale did.
+REFUND_HOOKS: list = []
