@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -158,6 +159,8 @@ def run_database(path: Path) -> dict:
     start = time.perf_counter()
     refresh = analytics_refresh(as_of=as_of)
     end = time.perf_counter()
+    connection.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
     return {"seconds": end - start, "peak_mib": _peak_mib(), "timings": refresh.timings,
             "members": refresh.member_count}
 

@@ -105,3 +105,16 @@ def test_fit_refuses_data_without_repeat_buyers():
         clv.bgnbd_fit([1, 2, 0, 0], [9, 3, 0, 0], [5, 6, 7, 8])
     with pytest.raises(clv.FitError):
         clv.gamma_gamma_fit([1, 2, 3], [10.0, 0.0, 5.0])
+
+
+def test_gamma_gamma_gradient_is_the_derivative_of_the_likelihood(cdnow):
+    x, _, _, m = cdnow
+    x, m = x[x > 0], m[x > 0]
+    params = np.array([5.0, 3.0, 14.0])
+    _, grad = clv.gamma_gamma_log_likelihood(params, x, m, with_gradient=True)
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = 1e-6 * params[i]
+        numeric = (clv.gamma_gamma_log_likelihood(params + step, x, m)
+                   - clv.gamma_gamma_log_likelihood(params - step, x, m)) / (2 * step[i])
+        assert grad[i] == pytest.approx(numeric, rel=1e-5)

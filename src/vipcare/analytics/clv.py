@@ -54,19 +54,25 @@ def _as_arrays(*arrays):
 
 
 def _by_distinct_x(x: np.ndarray):
-    """Distinct x values and, for each member, the index of its x among them."""
-    values, inverse = np.unique(x, return_inverse=True)
-    return values, inverse
+    """Distinct x values, for each member the index of its x among them, and how many have each.
+
+    Computed once per fit, not per evaluation: sorting a million x's costs more than the rest.
+    """
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return values, inverse.reshape(-1), counts
 
 
 # ---------------------------------------------------------------- BG/NBD
 
 
-def bgnbd_log_likelihood(params, x, t_x, T, *, with_gradient: bool = False):
-    """Total log-likelihood of (r, alpha, a, b); with the gradient in (r, alpha, a, b) if asked."""
+def bgnbd_log_likelihood(params, x, t_x, T, *, with_gradient: bool = False, groups=None):
+    """Total log-likelihood of (r, alpha, a, b); with the gradient in (r, alpha, a, b) if asked.
+
+    `groups` is `_by_distinct_x(x)` when the caller evaluates many times on the same data.
+    """
     r, alpha, a, b = params
     x, t_x, T = _as_arrays(x, t_x, T)
-    xs, inverse = _by_distinct_x(x)
+    xs, _inverse, counts = groups if groups is not None else _by_distinct_x(x)
     # Terms of x only (FHL 2005 eq. 6, A1 and A2 without r·log alpha).
     g1 = special.gammaln(r + xs) - special.gammaln(r) + special.gammaln(a + b) + special.gammaln(b + xs) \
         - special.gammaln(b) - special.gammaln(a + b + xs)
@@ -79,7 +85,7 @@ def bgnbd_log_likelihood(params, x, t_x, T, *, with_gradient: bool = False):
     log_b_x1 = np.log(np.where(repeat, b + x - 1, 1.0))
     a4 = np.where(repeat, np.log(a) - log_b_x1 - rx * log_alpha_tx, -np.inf)
     log_sum = np.logaddexp(a3, a4)
-    total = float(g1[inverse].sum() + x.size * r * np.log(alpha) + log_sum.sum())
+    total = float(counts @ g1 + x.size * r * np.log(alpha) + log_sum.sum())
     if not with_gradient:
         return total
     w3 = np.exp(a3 - log_sum)
@@ -88,7 +94,6 @@ def bgnbd_log_likelihood(params, x, t_x, T, *, with_gradient: bool = False):
     d_r_x = ps(r + xs) - ps(r)
     d_a_x = ps(a + b) - ps(a + b + xs)
     d_b_x = ps(a + b) + ps(b + xs) - ps(b) - ps(a + b + xs)
-    counts = np.bincount(inverse, minlength=xs.size)
     grad_r = float(counts @ d_r_x + x.size * np.log(alpha) - (w3 * log_alpha_T + w4 * log_alpha_tx).sum())
     grad_alpha = float(x.size * r / alpha - (w3 * rx / (alpha + T) + w4 * rx / (alpha + t_x)).sum())
     grad_a = float(counts @ d_a_x + (w4 / a).sum())
@@ -107,10 +112,11 @@ def bgnbd_fit(x, t_x, T, *, tol: float = 1e-10) -> BgNbdParams:
     scale = float(T.max()) / 10.0
     ts_x, ts = t_x / scale, T / scale
     n = x.size
+    groups = _by_distinct_x(x)
 
     def objective(log_params):
         params = np.exp(log_params)
-        value, grad = bgnbd_log_likelihood(params, x, ts_x, ts, with_gradient=True)
+        value, grad = bgnbd_log_likelihood(params, x, ts_x, ts, with_gradient=True, groups=groups)
         return -value / n, -grad * params / n
 
     result = optimize.minimize(objective, np.zeros(4), jac=True, method="BFGS", options={"gtol": tol, "maxiter": 500})
@@ -118,7 +124,7 @@ def bgnbd_fit(x, t_x, T, *, tol: float = 1e-10) -> BgNbdParams:
         raise FitError(f"BG/NBD fit failed: {result.message}")
     r, alpha, a, b = np.exp(result.x)
     alpha *= scale
-    ll = bgnbd_log_likelihood((r, alpha, a, b), x, t_x, T)
+    ll = bgnbd_log_likelihood((r, alpha, a, b), x, t_x, T, groups=groups)
     return BgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=ll)
 
 
@@ -173,24 +179,27 @@ def bgnbd_expected_purchases_many(params: BgNbdParams, ts, x, t_x, T) -> list[np
 # ---------------------------------------------------------------- Gamma-Gamma
 
 
-def gamma_gamma_log_likelihood(params, x, m, *, with_gradient: bool = False):
+def gamma_gamma_log_likelihood(params, x, m, *, with_gradient: bool = False, groups=None):
     """Total log-likelihood of (p, q, gamma) for repeat buyers with x purchases of mean value m."""
     p, q, v = params
     x, m = _as_arrays(x, m)
+    xs, _inverse, counts = groups if groups is not None else _by_distinct_x(x)
+    ps = special.digamma
+    # Gamma-function terms per distinct x; the rest per member.
+    pxs = p * xs
+    total_x = counts @ (special.gammaln(pxs + q) - special.gammaln(pxs) + pxs * np.log(xs))
+    log_m = np.log(m)
+    xm_v = x * m + v
+    log_xm_v = np.log(xm_v)
     px = p * x
-    log_xm_v = np.log(x * m + v)
-    log_m, log_x = np.log(m), np.log(x)
-    total = float(
-        (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v) + (px - 1) * log_m
-         + px * log_x - (px + q) * log_xm_v).sum()
-    )
+    total = float(total_x - x.size * special.gammaln(q) + x.size * q * np.log(v)
+                  + ((px - 1) * log_m - (px + q) * log_xm_v).sum())
     if not with_gradient:
         return total
-    ps = special.digamma
-    dpq = ps(px + q)
-    grad_p = float((x * (dpq - ps(px) + log_m + log_x - log_xm_v)).sum())
-    grad_q = float((dpq - ps(q) + np.log(v) - log_xm_v).sum())
-    grad_v = float((q / v - (px + q) / (x * m + v)).sum())
+    dpq = ps(pxs + q)
+    grad_p = float(counts @ (xs * (dpq - ps(pxs) + np.log(xs))) + (x * (log_m - log_xm_v)).sum())
+    grad_q = float(counts @ dpq - x.size * ps(q) + x.size * np.log(v) - log_xm_v.sum())
+    grad_v = float(x.size * q / v - ((px + q) / xm_v).sum())
     return total, np.array([grad_p, grad_q, grad_v])
 
 
@@ -203,10 +212,11 @@ def gamma_gamma_fit(x, m, *, tol: float = 1e-10) -> GammaGammaParams:
     scale = float(m.mean())
     ms = m / scale
     n = x.size
+    groups = _by_distinct_x(x)
 
     def objective(log_params):
         params = np.exp(log_params)
-        value, grad = gamma_gamma_log_likelihood(params, x, ms, with_gradient=True)
+        value, grad = gamma_gamma_log_likelihood(params, x, ms, with_gradient=True, groups=groups)
         return -value / n, -grad * params / n
 
     result = optimize.minimize(objective, np.zeros(3), jac=True, method="BFGS", options={"gtol": tol, "maxiter": 500})
@@ -216,7 +226,7 @@ def gamma_gamma_fit(x, m, *, tol: float = 1e-10) -> GammaGammaParams:
     v *= scale
     if q <= 1:
         raise FitError("Gamma-Gamma fit has q <= 1: mean spend is undefined")
-    ll = gamma_gamma_log_likelihood((p, q, v), x, m)
+    ll = gamma_gamma_log_likelihood((p, q, v), x, m, groups=groups)
     return GammaGammaParams(p=float(p), q=float(q), gamma=float(v), log_likelihood=ll)
 
 
