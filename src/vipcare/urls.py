@@ -11,7 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("members/", include("vipcare.members.urls")),
-    path("analytics/", include("vipcare.analytics.urls")),
+    path("programme/", include("vipcare.programme.urls")),
     path("analytics/", include("vipcare.analytics.urls")),
     path("care/", include("vipcare.care.urls")),
     path("admin/", admin.site.urls),

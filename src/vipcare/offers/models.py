@@ -36,7 +36,7 @@ class CouponTemplate(models.Model):
     how many a member may get, and how it combines with others."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("title"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=CouponKind.choices)
     amount_fen = models.BigIntegerField(_("amount off (fen)"), default=0)
     percent = models.DecimalField(_("percent off"), max_digits=5, decimal_places=2, default=Decimal(0),
@@ -193,7 +193,7 @@ class CouponRule(models.Model):
     new member's enrolment, or reaching a level. Run by `vipcare offers issue --date`; level-ups at
     the till issue at once."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("title"), max_length=100)
     trigger = models.CharField(_("occasion"), max_length=12, choices=RuleTrigger.choices)
     template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="rules",
                                  verbose_name=_("coupon template"))
@@ -217,7 +217,7 @@ class CouponRule(models.Model):
 class MemberDay(models.Model):
     """会员日: a day of the month or of the week with an extra discount for members."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("title"), max_length=100)
     day_of_month = models.PositiveSmallIntegerField(_("day of the month"), null=True, blank=True,
                                                     validators=[MinValueValidator(1), MaxValueValidator(31)])
     weekday = models.PositiveSmallIntegerField(_("day of the week"), null=True, blank=True,

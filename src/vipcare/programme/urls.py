@@ -1,0 +1,13 @@
+from django.urls import path
+
+from vipcare.programme import views
+
+app_name = "programme"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("members/<int:pk>/coupons/", views.member_coupon_issue, name="member_coupon_issue"),
+    path("coupons/<int:pk>/void/", views.coupon_void_view, name="coupon_void"),
+    path("<slug:kind>/", views.config_edit, name="config_edit"),
+    path("<slug:kind>/new/", views.config_edit, name="config_new"),
+    path("<slug:kind>/<int:pk>/", views.config_edit, name="config_edit"),
+]
