@@ -9,7 +9,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from vipcare.core.audit import audit_record
@@ -42,10 +42,13 @@ def _lock_accounts(members: list[Member]) -> dict[int, PointsAccount]:
     """The members' points accounts (created when missing), locked in primary-key order so two
     services touching the same accounts can never deadlock."""
     ids = sorted({m.pk for m in members})
-    for member_id in ids:
-        PointsAccount.objects.get_or_create(member_id=member_id)
     locked = PointsAccount.objects.select_for_update().filter(member_id__in=ids).order_by("pk")
-    return {a.member_id: a for a in locked}
+    accounts = {a.member_id: a for a in locked}
+    if len(accounts) < len(ids):  # a member's first points: create the account, then lock them all
+        for member_id in ids:
+            PointsAccount.objects.get_or_create(member_id=member_id)
+        accounts = {a.member_id: a for a in locked.all()}
+    return accounts
 
 
 def _lock_account(member: Member) -> PointsAccount:
@@ -101,13 +104,19 @@ def _burn(account: PointsAccount, points: int, *, exclude_lot: int | None = None
 def _settle(account: PointsAccount, at: datetime.datetime) -> None:
     """Make due pending lots spendable and lapse expired ones, so nothing uses a lapsed point
     even if the nightly job has not run yet."""
-    for lot in PointsLot.objects.filter(account=account, matured=False, available_at__lte=at).order_by("pk"):
+    due = list(PointsLot.objects.filter(Q(matured=False, available_at__lte=at) | Q(remaining__gt=0, expires_at__lte=at),
+                                        account=account).order_by("pk"))  # one read: most calls find nothing
+    for lot in due:
+        if lot.matured or lot.available_at > at:
+            continue
         lot.matured = True
         lot.save(update_fields=["matured"])
         if lot.remaining:
             _append(account, kind=PointsEntryKind.MATURE, key=f"mature:{lot.pk}", at=lot.available_at,
                     delta=lot.remaining, pending_delta=-lot.remaining, lot=lot)
-    for lot in PointsLot.objects.filter(account=account, remaining__gt=0, expires_at__lte=at).order_by("pk"):
+    for lot in due:
+        if not lot.remaining or lot.expires_at is None or lot.expires_at > at:
+            continue
         points, lot.remaining = lot.remaining, 0
         lot.save(update_fields=["remaining"])
         # A lapsed lot can lapse again: points released from a hold, or a refunded payment, go back to
@@ -438,8 +447,11 @@ def points_expire(*, as_of: datetime.datetime | None = None) -> int:
 
 
 def _lock_member_tier(member_id: int, at: datetime.datetime) -> MemberTier:
-    MemberTier.objects.get_or_create(member_id=member_id, defaults={"since": at})
-    return MemberTier.objects.select_for_update().get(member_id=member_id)
+    state = MemberTier.objects.select_for_update().filter(member_id=member_id).first()
+    if state is None:
+        MemberTier.objects.get_or_create(member_id=member_id, defaults={"since": at})
+        state = MemberTier.objects.select_for_update().get(member_id=member_id)
+    return state
 
 
 def _change_tier(state: MemberTier, to: Tier | None, *, reason: str, at: datetime.datetime, value: int = 0,

@@ -31,9 +31,13 @@ CASH_OUT_ROLES = {Role.ADMIN, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER}
 def _lock_accounts(members: list[Member]) -> dict[int, WalletAccount]:
     """The members' accounts (created when missing), locked in primary-key order (no deadlocks)."""
     ids = sorted({m.pk for m in members})
-    for member_id in ids:
-        WalletAccount.objects.get_or_create(member_id=member_id)
-    return {a.member_id: a for a in WalletAccount.objects.select_for_update().filter(member_id__in=ids).order_by("pk")}
+    locked = WalletAccount.objects.select_for_update().filter(member_id__in=ids).order_by("pk")
+    accounts = {a.member_id: a for a in locked}
+    if len(accounts) < len(ids):  # a member's first top-up: create the account, then lock them all
+        for member_id in ids:
+            WalletAccount.objects.get_or_create(member_id=member_id)
+        accounts = {a.member_id: a for a in locked.all()}
+    return accounts
 
 
 def _lock_account(member: Member) -> WalletAccount:
