@@ -124,3 +124,17 @@ def test_birthday_window_follows_the_lunar_calendar():
 
 def test_no_birthday_no_benefit():
     assert not occasions.in_birthday_window(None, "solar", datetime.date(2026, 5, 20), "month")
+
+
+@pytest.mark.parametrize("born,calendar", [(datetime.date(1990, 5, 20), "solar"), (datetime.date(1992, 2, 29), "solar"),
+                                           (datetime.date(1985, 9, 29), "lunar"), (datetime.date(1987, 2, 27), "lunar"),
+                                           (datetime.date(1990, 12, 31), "solar")])
+@pytest.mark.parametrize("window", ["day", "week", "month"])
+def test_member_window_by_birthday_key_agrees_with_the_dates(born, calendar, window):
+    from vipcare.members.birthdays import birthday_key
+
+    key = birthday_key(born, calendar)
+    for offset in range(0, 366, 5):
+        day = datetime.date(2026, 1, 1) + datetime.timedelta(days=offset)
+        assert occasions.member_in_birthday_window(key, day, window) == \
+            occasions.in_birthday_window(born, calendar, day, window), (day, window)

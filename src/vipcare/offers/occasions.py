@@ -9,10 +9,11 @@
 
 import calendar
 import datetime
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 
-from vipcare.members.birthdays import next_celebration
+from vipcare.members.birthdays import birthday_keys_on, next_celebration
 from vipcare.offers.choices import BirthdayWindow
 
 
@@ -28,11 +29,24 @@ def birthday_window(day: datetime.date, window: str) -> tuple[datetime.date, dat
 
 def in_birthday_window(birthday: datetime.date | None, birthday_calendar: str, day: datetime.date,
                        window: str) -> bool:
-    """Does the member celebrate a birthday in `day`'s window?"""
+    """Does someone born on `birthday` (celebrated by that calendar) celebrate in `day`'s window?"""
     if birthday is None:
         return False
     first, last = birthday_window(day, window)
     return next_celebration(birthday, birthday_calendar, first) <= last
+
+
+@functools.lru_cache(maxsize=16)
+def _keys_between(first: datetime.date, last: datetime.date) -> frozenset[str]:
+    days = (first + datetime.timedelta(days=n) for n in range((last - first).days + 1))
+    return frozenset(key for day in days for key in birthday_keys_on(day))
+
+
+def member_in_birthday_window(birthday_key: str, day: datetime.date, window: str) -> bool:
+    """The same question for a member, by the keyed hash of the day they celebrate
+    (`Member.birthday_key`): no birthday decrypted, no lunar date converted per member — the till
+    asks it on every checkout. Agrees with `in_birthday_window` (tests/offers/test_pricing.py)."""
+    return bool(birthday_key) and birthday_key in _keys_between(*birthday_window(day, window))
 
 
 def best_percent(percents: Iterable[Decimal]) -> Decimal:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from vipcare.core.memo import memoized
 from vipcare.loyalty.models import Tier
 from vipcare.members.models import Member
 from vipcare.offers import occasions
@@ -14,13 +15,19 @@ from vipcare.offers.models import Coupon, CouponRule, CouponTemplate, MemberDay,
 from vipcare.offers.pricing import CouponOffer
 
 
+@memoized
 def offers_policy() -> OffersPolicy:
     return OffersPolicy.objects.get_or_create(pk=1)[0]
 
 
+@memoized
+def active_member_days() -> list[MemberDay]:
+    return list(MemberDay.objects.filter(is_active=True).select_related("min_tier"))
+
+
 def member_days_on(day: datetime.date, tier: Tier | None = None) -> list[MemberDay]:
     """The active member days falling on `day` that the member's level qualifies for."""
-    days = [d for d in MemberDay.objects.filter(is_active=True).select_related("min_tier") if d.falls_on(day)]
+    days = [d for d in active_member_days() if d.falls_on(day)]
     rank = tier.rank if tier is not None else 0
     return [d for d in days if d.min_tier is None or rank >= d.min_tier.rank]
 
@@ -38,7 +45,7 @@ def birthday_percent(member: Member, tier: Tier | None, day: datetime.date,
     percent = tier.birthday_discount_percent if tier is not None else policy.birthday_default_percent
     if not percent:
         return Decimal(0)
-    if not occasions.in_birthday_window(member.birthday, member.birthday_calendar, day, policy.birthday_window):
+    if not occasions.member_in_birthday_window(member.birthday_key, day, policy.birthday_window):
         return Decimal(0)
     return percent
 

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from vipcare.core.memo import memo_scope
 from vipcare.loyalty import earning
 from vipcare.loyalty import selectors as loyalty_selectors
 from vipcare.loyalty.models import PointsLot, PointsPolicy, Tier
@@ -230,6 +231,7 @@ def _check_balances(quote: Quote) -> None:
 # --- the quote ------------------------------------------------------------------------------------------
 
 
+@memo_scope()
 def till_quote(*, member: Member, lines: list[TillLine], coupon_codes: list[str] = (), points: int = 0,
                stored_value_fen: int = 0, at: datetime.datetime | None = None) -> Quote:
     """Price a basket for a member without changing anything; refuses what the checkout would."""
@@ -272,6 +274,7 @@ def _locked_hold(hold_id: int, store: Store, member: Member, now: datetime.datet
     return hold
 
 
+@memo_scope()
 @transaction.atomic
 def till_checkout(*, store: Store, member: Member, lines: list[TillLine], receipt_no: str,
                   sold_at: datetime.datetime, coupon_codes: list[str] = (), points: int = 0,
