@@ -21,7 +21,7 @@ def pytest_configure(config):
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3":
+    if not database["ENGINE"].endswith("sqlite3"):  # Django's backend or vipcare.core.sqlite3
         return
     test = database.setdefault("TEST", {})
     if test.get("NAME") in (None, "", ":memory:") or "mode=memory" in str(test.get("NAME")):

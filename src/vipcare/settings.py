@@ -116,6 +116,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE transactions take the write
     # lock at BEGIN, so concurrent writers queue instead of failing half-way with "locked".
+    DATABASES["default"]["ENGINE"] = "vipcare.core.sqlite3"  # Django's, with the process's writers queued
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
         "transaction_mode": "IMMEDIATE",
