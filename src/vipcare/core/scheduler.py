@@ -35,9 +35,8 @@ class Job:
 
 
 def _holds_release_expired():
-    from vipcare.loyalty.jobs import holds_release_expired
-
-    return holds_release_expired()
+    # the till's holds (and their status), then any points or stored-value hold made outside the till
+    return call_command("till", "release-holds", verbosity=0)
 
 
 def _nightly_ledgers():

@@ -19,4 +19,5 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         released = {"till_holds": till_holds_release_expired()}
         released.update(holds_release_expired())  # holds made outside the till API
-        self.stdout.write(json.dumps(released))
+        if options["verbosity"] >= 1:
+            self.stdout.write(json.dumps(released))
