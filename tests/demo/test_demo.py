@@ -18,7 +18,8 @@ from vipcare.sales.models import Refund, RefundLine, Sale, SaleLine
 
 AS_OF = datetime.date(2026, 11, 23)
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
-SMALL = ["--members", "200", "--years", "1", "--as-of", AS_OF.isoformat()]
+# Members and sales only; the programme's jobs over them are proven once, below.
+SMALL = ["--members", "200", "--years", "1", "--as-of", AS_OF.isoformat(), "--data-only"]
 
 
 def run_demo(*args: str) -> str:
@@ -202,3 +203,20 @@ def test_demo_big_load_drops_and_rebuilds_the_secondary_indexes(db):
     assert sorted(_secondary_indexes()) == before
     assert Member.objects.count() == result.members == 300
     assert Sale.objects.filter(member__card_no__startswith="8").count() == result.sales
+
+
+def test_demo_runs_the_programme_over_its_sales(db):
+    # given a small demo with the programme's jobs (not --data-only)
+    out = run_demo("--members", "150", "--years", "1", "--as-of", AS_OF.isoformat())
+    # then members have levels and points, analytics labels exist, and account managers have a day of care
+    from vipcare.analytics.selectors import latest_member_labels
+    from vipcare.care.models import CareTask
+    from vipcare.loyalty.models import MemberTier, PointsEntry
+
+    assert MemberTier.objects.filter(tier__isnull=False).exists()
+    assert PointsEntry.objects.filter(kind="earn").exists()
+    labels = latest_member_labels()
+    assert labels and {"lifecycle", "strategy", "pyramid"} <= set(next(iter(labels.values())))
+    assert CareTask.objects.exists()
+    assert "Analytics" in out
+

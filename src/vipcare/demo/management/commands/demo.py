@@ -30,8 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="do nothing if there are members already")
         parser.add_argument("--workers", type=int, default=1, help="processes building rows (for big runs)")
         parser.add_argument("--chunk-size", type=int, default=10_000, help="members per transaction")
+        parser.add_argument("--data-only", action="store_true",
+                            help="only members and sales: skip levels, points, analytics and care (big runs)")
 
-    def handle(self, *args, members, years, seed, as_of, if_empty, workers, chunk_size, **options):
+    def handle(self, *args, members, years, seed, as_of, if_empty, workers, chunk_size, data_only, **options):
         if members < 1 or years < 1:
             raise CommandError("--members and --years must be at least 1")
         if _pending_migrations():
@@ -56,6 +58,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"Created {result.members:,} members, {result.sales:,} sales with {result.lines:,} lines "
                 f"(¥{result.spend_fen / 100:,.0f}) and {result.refunds:,} refunds in {result.seconds:.1f} s."))
+            if not data_only:
+                from vipcare.demo.programme import bring_to_life
+
+                bring_to_life(as_of=as_of, write=self.stdout.write)
         self.stdout.write("")
         self.stdout.write("Open http://127.0.0.1:8000/ and sign in as (demo only — never use these passwords "
                           "for real data):")
