@@ -20,7 +20,8 @@ def _end_of_day_before(as_of: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(as_of, datetime.time.min)) - datetime.timedelta(seconds=1)
 
 
-def bring_to_life(*, as_of: datetime.date, write=print) -> None:
+def bring_to_life(*, as_of: datetime.date, write=print) -> str | None:
+    """Run the jobs; returns the username of the account manager with the fullest day."""
     from vipcare.loyalty.services import points_earn_for_sale, tier_review
 
     yesterday_end = _end_of_day_before(as_of)
@@ -42,3 +43,11 @@ def bring_to_life(*, as_of: datetime.date, write=print) -> None:
     for day in (as_of - datetime.timedelta(days=1), as_of):
         call_command("care", "run", date=day.isoformat(), verbosity=0, stdout=io.StringIO())
     call_command("offers", "issue", date=as_of, verbosity=0, stdout=io.StringIO())
+
+    from django.db.models import Count
+
+    from vipcare.care.models import CareTask
+
+    busiest = (CareTask.objects.filter(assignee__isnull=False).values("assignee__user__username")
+               .annotate(n=Count("id")).order_by("-n", "assignee__user__username").first())
+    return busiest["assignee__user__username"] if busiest else None

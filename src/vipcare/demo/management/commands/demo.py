@@ -36,6 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, members, years, seed, as_of, if_empty, workers, chunk_size, data_only, **options):
         if members < 1 or years < 1:
             raise CommandError("--members and --years must be at least 1")
+        busiest = None  # the account manager with the fullest care day, to suggest as a login
         if _pending_migrations():
             call_command("migrate", interactive=False, verbosity=0)
         if Member.objects.exists():
@@ -61,10 +62,13 @@ class Command(BaseCommand):
             if not data_only:
                 from vipcare.demo.programme import bring_to_life
 
-                bring_to_life(as_of=as_of, write=self.stdout.write)
+                busiest = bring_to_life(as_of=as_of, write=self.stdout.write)
         self.stdout.write("")
         self.stdout.write("Open http://127.0.0.1:8000/ and sign in as (demo only — never use these passwords "
                           "for real data):")
         for username, role, store in demo_logins():
             where = f", {store}" if store else ""
             self.stdout.write(f"  {username:<14} / {catalogue.DEMO_PASSWORD}   {role}{where}")
+        if busiest:
+            self.stdout.write(f"  {busiest:<14} / {catalogue.DEMO_PASSWORD}   the account manager with the most "
+                              "care tasks today (see 今天 / Today)")
