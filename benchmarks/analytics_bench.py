@@ -4,7 +4,8 @@
         --lifetimes-up-to 1000000 --repeat 3
 
 Per size, sale facts are generated straight into Parquet (members = lines / 20, three years, each
-member buying at their own rate until they leave — the BG/NBD story — 1–3 lines per visit); then,
+member buying at their own rate until they leave — the BG/NBD story — 1–3 lines per visit, each
+member with their own spend level — the Gamma-Gamma story); then,
 each in its own child process so that its peak RSS is its own:
 
 - **vipcare**: read the Parquet snapshot, per-member features in DuckDB, BG/NBD and Gamma-Gamma
@@ -62,11 +63,14 @@ def generate(lines: int, path: Path, seed: int = 1) -> None:
     per_visit = 1 + rng.poisson(0.5, member.size)
     line_member = np.repeat(member, per_visit)[:lines]
     line_day = np.repeat(days, per_visit)[:lines] + FIRST_DAY
+    member_rate = rng.gamma(4.0, 1 / 45_000, members)
     table = pa.table({
         "member_id": line_member,
         "store_id": rng.integers(1, 200, line_member.size, dtype=np.int64),
         "day": line_day.astype(np.int32),
-        "amount_fen": (rng.gamma(2.0, 15_000, line_member.size) + 100).astype(np.int64),
+        # The Gamma-Gamma story: each member's own spend level (rate ~ Gamma(q=4, gamma=45,000)),
+        # line amounts ~ Gamma(p=2, that rate): about 300 yuan a line on average.
+        "amount_fen": (rng.gamma(2.0, 1.0 / member_rate[line_member - 1]) + 100).astype(np.int64),
     })
     pq.write_table(table, path)
     Path(str(path) + ".members").write_text(str(members))
