@@ -97,3 +97,11 @@ def test_member_without_analytics_has_no_panel(client, ops_manager, db):
     person = factories.member(name="王芳")
     client.force_login(ops_manager.user)
     assert "RFM" not in client.get(reverse("members:member_detail", args=[person.pk])).content.decode()
+
+
+def test_member_card_shows_pyramid_and_falling_off_facts(client, ops_manager, refreshed):
+    row = MemberAnalytics.objects.filter(refresh=refreshed, falling_off=True).first() or MemberAnalytics.objects.filter(
+        refresh=refreshed).first()
+    client.force_login(ops_manager.user)
+    page = client.get(reverse("members:member_card", args=[row.member_id])).content.decode()
+    assert row.get_pyramid_display() in page and row.get_lifecycle_display() in page
