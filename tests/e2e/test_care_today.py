@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.e2e]
 @pytest.fixture
 def day_of_calls(transactional_db):
     from vipcare.care.models import CareTask, Playbook
+    from vipcare.care.services import care_defaults_install
 
+    care_defaults_install()  # an earlier transactional test may have flushed what the migration installed
     store = factories.store(code="F101", name="衣恋", brand="E·LAND")
     guide = factories.staff(role="account_manager", stores=[store], username="guide", name="王导购")
     member = factories.member(name="李娜", phone="13812345678", gender="F", home_store=store, consent_phone=True,

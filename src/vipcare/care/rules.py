@@ -53,14 +53,18 @@ def after_quiet_hours(at: datetime.datetime, start: datetime.time, end: datetime
                       microsecond=0)
 
 
+# The analytics' maintenance strategies (SPEC C6): deep care for the confidants and stars first,
+# then the valuable but disloyal (deep acquisition), then deep mining; long-term cultivation adds nothing.
+STRATEGY_WEIGHT = {"deep_care": 8, "deep_acquisition": 5, "deep_mining": 3, "long_term": 0}
+
+
 def priority(*, base: int, rank: int = 0, labels: dict | None = None) -> int:
     """Higher for higher levels, more valuable members and members we risk losing (0–100)."""
     labels = labels or {}
     score = base + 8 * rank
     if labels.get("falling_off"):
         score += 10
-    if labels.get("strategy") in {"retain", "win_back", "keep", "保持", "挽回"}:
-        score += 5
+    score += STRATEGY_WEIGHT.get(labels.get("strategy"), 0)
     clv = labels.get("clv_fen") or 0
     if clv >= 5_000_000:
         score += 10

@@ -304,3 +304,15 @@ def staff_handover(*, leaving: Staff, by=None, to: Staff | None = None, left_on:
     detail = {"members": moved_members, "tasks": moved_tasks, "to": to.pk if to else None}
     audit_record(user=by, action=AuditAction.STAFF_HANDOVER, target=leaving, detail=detail)
     return detail
+
+
+@transaction.atomic
+def care_defaults_install() -> int:
+    """The default playbooks and settings (what migration 0002 installs), for a database that was
+    emptied after migrating; keeps whatever already exists. Returns how many playbooks it added."""
+    from vipcare.care.defaults import PLAYBOOKS
+    from vipcare.care.models import CareSettings, Playbook
+
+    added = sum(Playbook.objects.get_or_create(kind=row["kind"], defaults=row)[1] for row in PLAYBOOKS)
+    CareSettings.objects.get_or_create(pk=1)
+    return added
