@@ -35,8 +35,9 @@ def bring_to_life(*, as_of: datetime.date, write=print) -> str | None:
     earned = sum(1 for sale in sales.iterator() if points_earn_for_sale(sale=sale, at=sale.sold_at) is not None)
     write(f"  {earned:,} sales earned points")
 
-    write("Analytics: refresh as of the demo's today…")
-    call_command("analytics", "refresh", as_of=as_of.isoformat(), verbosity=0, stdout=io.StringIO())
+    write("Analytics: refresh two months ago and today (so the dashboard shows who moved where)…")
+    for day in (as_of - datetime.timedelta(days=60), as_of):
+        call_command("analytics", "refresh", as_of=day.isoformat(), verbosity=0, stdout=io.StringIO())
 
     write("Care: account managers, yesterday's and today's tasks and messages…")
     call_command("care", "assign", verbosity=0, stdout=io.StringIO())
