@@ -35,6 +35,11 @@ def bring_to_life(*, as_of: datetime.date, write=print) -> str | None:
     earned = sum(1 for sale in sales.iterator() if points_earn_for_sale(sale=sale, at=sale.sold_at) is not None)
     write(f"  {earned:,} sales earned points")
 
+    write("Offers and stored value: coupon templates and rules, loaded cards, yesterday at the till…")
+    from vipcare.programme.demo import programme_demo
+
+    programme_demo(as_of=as_of, write=write)
+
     write("Analytics: refresh two months ago and today (so the dashboard shows who moved where)…")
     for day in (as_of - datetime.timedelta(days=60), as_of):
         call_command("analytics", "refresh", as_of=day.isoformat(), verbosity=0, stdout=io.StringIO())
