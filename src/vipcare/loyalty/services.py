@@ -29,6 +29,7 @@ from vipcare.loyalty.models import (
 from vipcare.members.choices import MemberStatus
 from vipcare.members.models import Member
 from vipcare.org.choices import Role
+from vipcare.org.selectors import user_has_role
 from vipcare.sales.models import Refund, RefundLine, Sale
 
 # Who may add or remove points by hand.
@@ -218,12 +219,7 @@ def points_spend(*, member: Member, points: int, idempotency_key: str, at: datet
 
 
 def _may_adjust(user) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    staff = getattr(user, "staff", None)
-    return staff is not None and staff.is_active and staff.role in ADJUST_ROLES
+    return user_has_role(user, ADJUST_ROLES)
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from vipcare.loyalty.admin import ReadOnlyAdmin  # coupons, too, change only through their services
 from vipcare.offers.models import Coupon, CouponRedemption, CouponRule, CouponTemplate, MemberDay, OffersPolicy
 
 
@@ -27,19 +28,6 @@ class OffersPolicyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return not OffersPolicy.objects.exists()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Coupons change only through the services (issue, redeem, reissue, void)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Coupon)

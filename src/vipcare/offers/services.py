@@ -25,6 +25,7 @@ from vipcare.offers.choices import CouponSource, CouponStatus, LimitPeriod, Rule
 from vipcare.offers.models import Coupon, CouponRedemption, CouponRule, CouponTemplate, MemberDay
 from vipcare.offers.pricing import OfferRefused
 from vipcare.org.choices import Role
+from vipcare.org.selectors import user_has_role
 from vipcare.sales.models import Refund, Sale
 
 # Who may hand out coupons from the staff screens.
@@ -69,10 +70,7 @@ def _counted(template: CouponTemplate, at: datetime.datetime):
 
 
 def may_issue(user) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    staff = getattr(user, "staff", None)
-    return user.is_superuser or (staff is not None and staff.is_active and staff.role in ISSUE_ROLES)
+    return user_has_role(user, ISSUE_ROLES)
 
 
 @transaction.atomic

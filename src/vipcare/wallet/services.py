@@ -19,6 +19,7 @@ from vipcare.members.choices import MemberStatus
 from vipcare.members.models import Member
 from vipcare.org.choices import Role
 from vipcare.org.models import Store
+from vipcare.org.selectors import user_has_role
 from vipcare.sales.models import Sale
 from vipcare.wallet import rules
 from vipcare.wallet.choices import WalletEntryKind, WalletHoldStatus
@@ -152,10 +153,7 @@ def wallet_refund_payment(*, payment: WalletEntry, amount_fen: int, idempotency_
 
 
 def _may_cash_out(user) -> bool:
-    if user is None or not user.is_authenticated:
-        return False
-    staff = getattr(user, "staff", None)
-    return user.is_superuser or (staff is not None and staff.is_active and staff.role in CASH_OUT_ROLES)
+    return user_has_role(user, CASH_OUT_ROLES)
 
 
 @transaction.atomic
