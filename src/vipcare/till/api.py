@@ -67,6 +67,23 @@ def quote_view(request: HttpRequest, payload: schemas.QuoteIn):
     return Status(200, schemas.quote_body(quote, lines, list(live_coupons(member))))
 
 
+def checkout_answer(api_key, payload: schemas.CheckoutIn, idempotency_key: str | None) -> tuple[int, dict]:
+    """The checkout and the body the till gets: what the idempotency helper runs (and the bench)."""
+    store = api_key.store
+    member = _member(payload.member)
+    checkout = till_checkout(
+        store=store, member=member, lines=payload.till_lines(), coupon_codes=payload.coupons,
+        points=payload.points, stored_value_fen=payload.stored_value_fen, hold_id=payload.hold_id,
+        receipt_no=payload.receipt_no or _number_from_key("R", api_key, idempotency_key),
+        sold_at=_when(payload.sold_at, "sold_at"), staff=_staff(payload.staff_no, store),
+        expected_total_fen=payload.expected_total_fen,
+    )
+    points, stored_value = _balances(member)
+    return 201, schemas.checkout_body(
+        checkout, sale=sale_body(checkout.sale), coupons_used=schemas.coupon_uses(checkout.price, checkout.coupons),
+        coupons_issued=checkout.coupons_issued, points_balance=points, stored_value_balance_fen=stored_value)
+
+
 @router.post("/checkouts", response={201: schemas.CheckoutOut, **REFUSALS}, by_alias=True,
              summary="Check out: the sale, points, stored value, coupons and level in one transaction")
 def checkout_view(request: HttpRequest, response: HttpResponse, payload: schemas.CheckoutIn,
@@ -76,23 +93,10 @@ def checkout_view(request: HttpRequest, response: HttpResponse, payload: schemas
     if payload.store_code and payload.store_code != store.code:
         return _refused(_wrong_store(store, payload.store_code))
 
-    def perform() -> tuple[int, dict]:
-        member = _member(payload.member)
-        checkout = till_checkout(
-            store=store, member=member, lines=payload.till_lines(), coupon_codes=payload.coupons,
-            points=payload.points, stored_value_fen=payload.stored_value_fen, hold_id=payload.hold_id,
-            receipt_no=payload.receipt_no or _number_from_key("R", api_key, idempotency_key),
-            sold_at=_when(payload.sold_at, "sold_at"), staff=_staff(payload.staff_no, store),
-            expected_total_fen=payload.expected_total_fen,
-        )
-        points, stored_value = _balances(member)
-        return 201, schemas.checkout_body(
-            checkout, sale=sale_body(checkout.sale), coupons_used=schemas.coupon_uses(checkout.price, checkout.coupons),
-            coupons_issued=checkout.coupons_issued, points_balance=points, stored_value_balance_fen=stored_value)
-
     try:
         result = idempotent(api_key=api_key, key=idempotency_key, operation="till.checkout",
-                            payload=payload.model_dump(mode="json"), perform=perform)
+                            payload=payload.model_dump(mode="json"),
+                            perform=lambda: checkout_answer(api_key, payload, idempotency_key))
     except TillRefused as refused:
         return _refused(refused)
     return _answer(response, result)

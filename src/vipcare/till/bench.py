@@ -425,44 +425,25 @@ def _worker(clients: int, mine: list[int], fixture: Path, seconds: float, warmup
 
 
 def role_services_worker(clients: int, mine: list[int], fixture: Path, seconds: float, warmup: float) -> dict:
-    """The writes of the checkout endpoint, in-process: the idempotency helper around till_checkout."""
+    """The writes of the checkout endpoint, in-process: the idempotency helper around what the
+    view runs (`till.api.checkout_answer`), without HTTP."""
     _setup_django()
     from django.db import connection
-    from django.utils import timezone
 
     from vipcare.core.idempotency import idempotent
-    from vipcare.loyalty.models import PointsAccount
-    from vipcare.members.selectors import member_identify
     from vipcare.org.auth import api_key_for
-    from vipcare.sales.api import _number_from_key
-    from vipcare.sales.schemas import sale_body
     from vipcare.till import schemas
-    from vipcare.till.services import TillLine, TillRefused, till_checkout
-    from vipcare.wallet.models import WalletAccount
+    from vipcare.till.api import checkout_answer
+    from vipcare.till.services import TillRefused
 
     def send_for():
         def send(raw: str, idem: str, body: dict) -> int:
             api_key = api_key_for(raw)
             payload = schemas.CheckoutIn(**body)
-
-            def perform():
-                member = member_identify(payload.member)
-                checkout = till_checkout(
-                    store=api_key.store, member=member, lines=[TillLine(**line.model_dump()) for line in payload.lines],
-                    coupon_codes=payload.coupons, points=payload.points, stored_value_fen=payload.stored_value_fen,
-                    receipt_no=_number_from_key("R", api_key, idem), sold_at=timezone.now())
-                points = PointsAccount.objects.filter(member=member).values_list("balance", flat=True).first()
-                stored = sum(WalletAccount.objects.filter(member=member).values_list("principal_fen", "bonus_fen")
-                             .first())
-                return 201, schemas.checkout_body(checkout, sale=sale_body(checkout.sale),
-                                                  coupons_used=schemas.coupon_uses(checkout.price, checkout.coupons),
-                                                  coupons_issued=checkout.coupons_issued, points_balance=points,
-                                                  stored_value_balance_fen=stored)
-
             try:
-                result = idempotent(api_key=api_key, key=idem, operation="till.checkout",
-                                    payload=payload.model_dump(mode="json"), perform=perform)
-                return result.status_code
+                return idempotent(api_key=api_key, key=idem, operation="till.checkout",
+                                  payload=payload.model_dump(mode="json"),
+                                  perform=lambda: checkout_answer(api_key, payload, idem)).status_code
             except TillRefused as refused:
                 return refused.status
             finally:
