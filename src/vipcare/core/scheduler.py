@@ -6,16 +6,26 @@ A failing job is logged and tried again at its next turn; it never stops the web
 """
 
 import dataclasses
+import io
 import datetime
 import logging
 import threading
 from collections.abc import Callable
 
-from django.core.management import call_command
+from django.core.management import call_command as django_call_command
 from django.db import close_old_connections
 from django.utils import timezone
 
 log = logging.getLogger("vipcare.scheduler")
+
+
+def call_command(*args, **options):
+    """A command's report goes to the log, not to the web server's console."""
+    out = io.StringIO()
+    result = django_call_command(*args, stdout=out, **options)
+    if out.getvalue().strip():
+        log.info("%s: %s", " ".join(args), out.getvalue().strip())
+    return result
 
 
 @dataclasses.dataclass
