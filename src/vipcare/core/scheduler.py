@@ -6,8 +6,8 @@ A failing job is logged and tried again at its next turn; it never stops the web
 """
 
 import dataclasses
-import io
 import datetime
+import io
 import logging
 import threading
 from collections.abc import Callable
