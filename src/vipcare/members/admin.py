@@ -2,7 +2,6 @@ from django.contrib import admin
 
 from vipcare.members.models import Member, MemberFieldDefinition
 
-
 PERSONAL_FIELDS = ["phone", "email", "address", "id_number", "birthday"]
 
 

@@ -24,7 +24,8 @@ class Sale(models.Model):
         "org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("served by")
     )
     source = models.CharField(_("source"), max_length=10, choices=SaleSource.choices, default=SaleSource.POS)
-    import_batch = models.ForeignKey("sales.ImportBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    import_batch = models.ForeignKey("sales.ImportBatch", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,6 +66,9 @@ class SaleLine(models.Model):
             models.CheckConstraint(condition=models.Q(amount_fen__gte=0), name="sale_line_amount_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.sale_id}: {self.sku or self.brand} × {self.quantity}"
+
 
 class Refund(models.Model):
     """Goods returned against a sale, in whole or in part."""
@@ -86,6 +90,9 @@ class Refund(models.Model):
         constraints = [models.UniqueConstraint(fields=["store", "refund_no"], name="refund_number_once_per_store")]
         indexes = [models.Index(fields=["member", "refunded_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.refund_no}"
+
 
 class RefundLine(models.Model):
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
@@ -95,6 +102,9 @@ class RefundLine(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="refund_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.refund_id}: line {self.sale_line_id} × {self.quantity}"
 
 
 class ImportBatch(models.Model):
@@ -118,3 +128,6 @@ class ImportBatch(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} ({self.status})"
