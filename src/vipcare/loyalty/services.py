@@ -13,6 +13,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from vipcare.core.audit import audit_record
+from vipcare.core.ledgers import entry_for_key, lock_member_accounts
 from vipcare.core.models import AuditAction
 from vipcare.loyalty import earning, selectors, tiers
 from vipcare.loyalty.choices import ExpiryMode, HoldStatus, PointsEntryKind, TierChangeReason
@@ -40,16 +41,7 @@ ADJUST_ROLES = {Role.ADMIN, Role.OPERATIONS_MANAGER}
 
 
 def _lock_accounts(members: list[Member]) -> dict[int, PointsAccount]:
-    """The members' points accounts (created when missing), locked in primary-key order so two
-    services touching the same accounts can never deadlock."""
-    ids = sorted({m.pk for m in members})
-    locked = PointsAccount.objects.select_for_update().filter(member_id__in=ids).order_by("pk")
-    accounts = {a.member_id: a for a in locked}
-    if len(accounts) < len(ids):  # a member's first points: create the account, then lock them all
-        for member_id in ids:
-            PointsAccount.objects.get_or_create(member_id=member_id)
-        accounts = {a.member_id: a for a in locked.all()}
-    return accounts
+    return lock_member_accounts(PointsAccount, [m.pk for m in members])
 
 
 def _lock_account(member: Member) -> PointsAccount:
@@ -61,12 +53,7 @@ def _lock_account_by_pk(pk: int) -> PointsAccount:
 
 
 def _replay(account: PointsAccount, key: str, kind: str) -> PointsEntry | None:
-    """The entry an earlier request with this key made, or None. A key reused for another kind
-    of operation is a client bug, and is refused rather than silently answered."""
-    entry = PointsEntry.objects.filter(account=account, idempotency_key=key).first()
-    if entry is not None and entry.kind != kind:
-        raise ValidationError({"idempotency_key": f"already used for a {entry.kind} on this account"})
-    return entry
+    return entry_for_key(PointsEntry, account, key, kind)
 
 
 def _append(account: PointsAccount, *, kind: str, key: str, at: datetime.datetime, delta: int = 0,

@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from vipcare.core.audit import audit_record
+from vipcare.core.ledgers import entry_for_key, lock_member_accounts
 from vipcare.core.models import AuditAction
 from vipcare.members.choices import MemberStatus
 from vipcare.members.models import Member
@@ -30,15 +31,7 @@ CASH_OUT_ROLES = {Role.ADMIN, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER}
 
 
 def _lock_accounts(members: list[Member]) -> dict[int, WalletAccount]:
-    """The members' accounts (created when missing), locked in primary-key order (no deadlocks)."""
-    ids = sorted({m.pk for m in members})
-    locked = WalletAccount.objects.select_for_update().filter(member_id__in=ids).order_by("pk")
-    accounts = {a.member_id: a for a in locked}
-    if len(accounts) < len(ids):  # a member's first top-up: create the account, then lock them all
-        for member_id in ids:
-            WalletAccount.objects.get_or_create(member_id=member_id)
-        accounts = {a.member_id: a for a in locked.all()}
-    return accounts
+    return lock_member_accounts(WalletAccount, [m.pk for m in members])
 
 
 def _lock_account(member: Member) -> WalletAccount:
@@ -46,10 +39,7 @@ def _lock_account(member: Member) -> WalletAccount:
 
 
 def _replay(account: WalletAccount, key: str, kind: str) -> WalletEntry | None:
-    entry = WalletEntry.objects.filter(account=account, idempotency_key=key).first()
-    if entry is not None and entry.kind != kind:
-        raise ValidationError({"idempotency_key": f"already used for a {entry.kind} on this account"})
-    return entry
+    return entry_for_key(WalletEntry, account, key, kind)
 
 
 def _append(account: WalletAccount, *, kind: str, key: str, at: datetime.datetime, principal: int = 0,
