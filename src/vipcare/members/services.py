@@ -52,7 +52,8 @@ def member_refresh_derived(member: Member, *, extra_keys: list[str] | None = Non
     )
 
 
-def _validate(member: Member) -> None:
+def member_validate(member: Member) -> None:
+    """The archive rules a member must meet before it is saved; ValidationError names each field."""
     errors = {}
     if member.phone:
         try:
@@ -99,7 +100,7 @@ def member_enroll(
                     source=source, **fields)
     if any(fields.get(f) for f in CONSENT_FIELDS):
         member.consent_updated_at = timezone.now()
-    _validate(member)
+    member_validate(member)
     member_refresh_derived(member)
     member.save()
     return member
@@ -118,7 +119,7 @@ def member_update(*, member: Member, changed_by=None, request=None, **fields) ->
         setattr(member, field, value)
     if any(f in CONSENT_FIELDS for f in changed):
         member.consent_updated_at = timezone.now()
-    _validate(member)
+    member_validate(member)
     member_refresh_derived(member)
     member.save()
     if changed:  # field names only: the log must not become a copy of the personal data

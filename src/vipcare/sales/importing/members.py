@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from vipcare.core import crypto
 from vipcare.members.choices import BirthdayCalendar, Gender, MemberSource, MemberStatus
 from vipcare.members.models import SOFT_ARCHIVE_FIELDS, Member, MemberFieldDefinition
-from vipcare.members.services import _validate as member_validate
-from vipcare.members.services import member_refresh_derived
+from vipcare.members.services import member_refresh_derived, member_validate
 from vipcare.org.models import Staff, Store
 from vipcare.sales.choices import ImportKind
 from vipcare.sales.importing.batch import batch_run
