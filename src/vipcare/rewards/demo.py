@@ -42,7 +42,9 @@ def rewards_demo(*, as_of: datetime.date, write=print) -> dict:
                .select_related("member__home_store").order_by("-balance", "pk")[:12])
     redeemed = 0
     for i, account in enumerate(members):
-        reward = rewards[i % len(rewards)]
+        # the first reward from the i-th on that the member can afford
+        reward = next((rewards[(i + k) % len(rewards)] for k in range(len(rewards))
+                       if rewards[(i + k) % len(rewards)].points <= account.balance), rewards[0])
         try:
             reward_redeem(reward=reward, member=account.member, store=account.member.home_store,
                           idempotency_key="demo-reward", hand_over=i % 3 != 0,
