@@ -31,12 +31,15 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
-def test_member_360_lists_redeemable_rewards_with_spendable_points(client_en, account_manager, rich, umbrella):
+def test_member_360_lists_redeemable_rewards_with_spendable_points(client_en, account_manager, rich, umbrella,
+                                                                   other_store):
     Reward.objects.create(code="tea", name="双人下午茶", points=5000, stock=2)
+    Reward.objects.create(code="spa", name="护理体验", points=100, stock=2).stores.set([other_store])
     client_en.force_login(account_manager.user)
     page = text(client_en.get(reverse("members:member_detail", args=[rich.pk])))
     assert "Rewards for points" in page and "2,000</strong> points to spend" in page
     assert "晴雨伞" in page and "双人下午茶" in page and "3,000 more points needed" in page
+    assert "护理体验" in page and "not handed out in your stores" in page  # the guide works in F101 only
     assert reverse("rewards:member_redeem", args=[rich.pk]) in page
 
 

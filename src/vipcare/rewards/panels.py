@@ -21,9 +21,15 @@ PANEL_ROWS = 10
 
 def rewards_panel(*, member, staff) -> Panel:
     stores = list(stores_visible_to(staff).filter(is_active=True).order_by("code"))
+    if member.home_store in stores:  # the member's own store first: where they usually collect
+        stores.remove(member.home_store)
+        stores.insert(0, member.home_store)
+    offers = selectors.rewards_for_member(member=member)
     context = {
         "points": selectors.spendable_points(member),
-        "offers": selectors.rewards_for_member(member=member),
+        # each reward with the staff member's stores that hand it out
+        "rows": [(offer, [s for s in stores if not offer.reward.stores.all() or s in offer.reward.stores.all()])
+                 for offer in offers],
         "redemptions": list(selectors.member_redemptions(member)[:PANEL_ROWS]),
         "may_redeem": may_redeem(staff.user) and member.status == MemberStatus.ACTIVE and bool(stores),
         "may_cancel": may_cancel(staff.user),
