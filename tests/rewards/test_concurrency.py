@@ -62,3 +62,19 @@ def test_reward_redeem_and_cancel_concurrent_keep_stock_exact(store):
     assert PointsAccount.objects.get(member=first).balance == 1000
     assert live == sum(1 for r in results if isinstance(r, Redemption) and r.member_id != first.pk)
     call_command("check", "ledgers")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reward_redeem_concurrent_keeps_the_per_member_limit(store):
+    # given a gift limited to one per member, and one member asking at six desks at once with different keys
+    reward = Reward.objects.create(code="bag", name="帆布袋", points=100, stock=50, per_member_limit=1)
+    member = factories.member(name="周杰")
+    points_earn(member=member, points=1000, idempotency_key="opening")
+    results = run_concurrently([lambda i=i: reward_redeem(reward=reward, member=member, store=store,
+                                                          idempotency_key=f"desk-{i}") for i in range(6)])
+    # then exactly one redemption; the others were refused as over the limit
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, RewardRefused)]
+    assert sorted(r.reason for r in results if isinstance(r, RewardRefused)) == ["over_limit"] * 5
+    assert Redemption.objects.count() == 1 and Reward.objects.get().stock == 49
+    assert PointsAccount.objects.get(member=member).balance == 900
+    call_command("check", "ledgers")

@@ -47,7 +47,7 @@ def rewards_demo(*, as_of: datetime.date, write=print) -> dict:
                        if rewards[(i + k) % len(rewards)].points <= account.balance), rewards[0])
         try:
             reward_redeem(reward=reward, member=account.member, store=account.member.home_store,
-                          idempotency_key="demo-reward", hand_over=i % 3 != 0,
+                          idempotency_key=f"demo-reward:{account.member_id}", hand_over=i % 3 != 0,
                           at=noon - datetime.timedelta(days=i, minutes=13 * i))
             redeemed += 1
         except (RewardRefused, ValidationError):
