@@ -24,7 +24,7 @@ class Reward(models.Model):
     have how many, when and where it can be redeemed."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("reward name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=RewardKind.choices, default=RewardKind.GIFT)
     description = models.CharField(_("description"), max_length=200, blank=True)
     points = models.PositiveIntegerField(_("price in points"))
