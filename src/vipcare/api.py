@@ -91,3 +91,6 @@ api.add_router("/pos", pos_router, tags=["POS"])
 from vipcare.till.api import router as till_router  # noqa: E402
 
 api.add_router("/pos/till", till_router, tags=["Till"])
+from vipcare.rewards.api import router as rewards_router  # noqa: E402
+
+api.add_router("/pos/rewards", rewards_router, tags=["Rewards"])

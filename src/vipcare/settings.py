@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "vipcare.analytics",
     "vipcare.offers",
     "vipcare.till",
+    "vipcare.rewards",
     "vipcare.programme",
     "vipcare.care",
     "vipcare.demo",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("members/", include("vipcare.members.urls")),
     path("programme/", include("vipcare.programme.urls")),
+    path("rewards/", include("vipcare.rewards.urls")),
     path("analytics/", include("vipcare.analytics.urls")),
     path("care/", include("vipcare.care.urls")),
     path("admin/", admin.site.urls),

@@ -39,6 +39,9 @@ def bring_to_life(*, as_of: datetime.date, write=print) -> str | None:
     from vipcare.programme.demo import programme_demo
 
     programme_demo(as_of=as_of, write=write)
+    from vipcare.rewards.demo import rewards_demo
+
+    rewards_demo(as_of=as_of, write=write)
 
     write("Analytics: refresh two months ago and today (so the dashboard shows who moved where)…")
     for day in (as_of - datetime.timedelta(days=60), as_of):
