@@ -16,6 +16,9 @@ class AuditAction(models.TextChoices):
     WALLET_CASH_OUT = "wallet_cash_out", _("Paid out stored value")
     STAFF_HANDOVER = "staff_handover", _("Handed a leaving staff member's members over")
     ASSIGN_ACCOUNT_MANAGER = "assign_account_manager", _("Assigned account managers")
+    REWARD_REDEEM = "reward_redeem", _("Redeemed a reward for points")
+    REWARD_HAND_OVER = "reward_hand_over", _("Handed a reward over")
+    REWARD_CANCEL = "reward_cancel", _("Cancelled a reward redemption")
 
 
 class AuditLogEntry(models.Model):

@@ -11,9 +11,3 @@ class RedemptionStatus(models.TextChoices):
     REDEEMED = "redeemed", _("Waiting to be handed over")
     HANDED_OVER = "handed_over", _("Handed over")
     CANCELLED = "cancelled", _("Cancelled")
-
-
-# Audit log actions of the staff's manual steps (core.AuditLogEntry.action is a free 32-character code).
-AUDIT_REDEEM = "reward_redeem"
-AUDIT_HAND_OVER = "reward_hand_over"
-AUDIT_CANCEL = "reward_cancel"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from vipcare.core.audit import audit_record
 from vipcare.core.ledgers import lock_member_accounts
+from vipcare.core.models import AuditAction
 from vipcare.loyalty.models import PointsAccount
 from vipcare.loyalty.services import points_capture, points_hold, points_release
 from vipcare.members.choices import MemberStatus
@@ -30,7 +31,7 @@ from vipcare.offers.services import coupon_issue
 from vipcare.org.choices import Role
 from vipcare.org.models import Store
 from vipcare.org.selectors import user_has_role
-from vipcare.rewards.choices import AUDIT_CANCEL, AUDIT_HAND_OVER, AUDIT_REDEEM, RedemptionStatus, RewardKind
+from vipcare.rewards.choices import RedemptionStatus, RewardKind
 from vipcare.rewards.models import Redemption, Reward
 
 # Who may set up the catalogue, who may redeem for a member at the service desk, who may cancel.
@@ -138,7 +139,7 @@ def reward_redeem(*, reward: Reward, member: Member, idempotency_key: str, store
         redemption.status, redemption.handed_over_at = RedemptionStatus.HANDED_OVER, at
     redemption.save()
     if redeemed_by is not None:
-        audit_record(user=redeemed_by, action=AUDIT_REDEEM, target=member, request=request,
+        audit_record(user=redeemed_by, action=AuditAction.REWARD_REDEEM, target=member, request=request,
                      detail={"redemption_id": redemption.pk, "reward": reward.code, "points": reward.points,
                              "store": store.code if store else None, "handed_over": hand_over})
     return redemption
@@ -168,7 +169,8 @@ def reward_hand_over(*, redemption: Redemption, handed_over_by=None, at: datetim
     redemption.status, redemption.handed_over_at = RedemptionStatus.HANDED_OVER, at
     redemption.save(update_fields=["status", "handed_over_at"])
     if handed_over_by is not None:
-        audit_record(user=handed_over_by, action=AUDIT_HAND_OVER, target=redemption.member, request=request,
+        audit_record(user=handed_over_by, action=AuditAction.REWARD_HAND_OVER, target=redemption.member,
+                     request=request,
                      detail={"redemption_id": redemption.pk, "reward": redemption.reward.code})
     return redemption
 
@@ -198,7 +200,7 @@ def reward_cancel(*, redemption: Redemption, reason: str, cancelled_by=None, at:
     redemption.status, redemption.cancelled_at, redemption.cancel_reason = RedemptionStatus.CANCELLED, at, reason[:200]
     redemption.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     if cancelled_by is not None:
-        audit_record(user=cancelled_by, action=AUDIT_CANCEL, target=redemption.member, request=request,
+        audit_record(user=cancelled_by, action=AuditAction.REWARD_CANCEL, target=redemption.member, request=request,
                      detail={"redemption_id": redemption.pk, "reward": redemption.reward.code,
                              "points": redemption.points, "reason": reason})
     return redemption

@@ -12,6 +12,7 @@ class SaleSource(models.TextChoices):
 class ImportKind(models.TextChoices):
     MEMBERS = "members", _("Members")
     SALES = "sales", _("Sales")
+    OPENING = "opening", _("Opening balances")
 
 
 class ImportStatus(models.TextChoices):

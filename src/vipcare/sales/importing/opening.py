@@ -30,6 +30,7 @@ from vipcare.loyalty.services import ADJUST_ROLES, points_adjust
 from vipcare.members.choices import MemberStatus
 from vipcare.members.models import Member
 from vipcare.org.selectors import user_has_role
+from vipcare.sales.choices import ImportKind
 from vipcare.sales.importing.batch import batch_run
 from vipcare.sales.importing.common import BadValue, Column, ErrorLog, ImportReport, map_columns, parse_date, parse_fen
 from vipcare.sales.importing.readers import RowSource, inspect_file
@@ -38,7 +39,6 @@ from vipcare.wallet import services as wallet
 from vipcare.wallet.choices import WalletEntryKind
 from vipcare.wallet.models import WalletEntry
 
-OPENING_KIND = "opening"  # ImportBatch.kind of this import
 OPENING_KEY = "opening-balance"  # the idempotency key on each member's points and stored-value accounts
 
 OPENING_COLUMNS = [
@@ -61,7 +61,7 @@ def opening_balances_import(*, path: str | Path, encoding: str = "auto", dry_run
         raise PermissionDenied(_("opening balances are imported by an administrator or operations manager"))
     path = Path(path)
     info = inspect_file(path, encoding=encoding)
-    report = ImportReport(kind=OPENING_KIND, file_name=path.name, encoding=info.encoding, dry_run=dry_run)
+    report = ImportReport(kind=ImportKind.OPENING, file_name=path.name, encoding=info.encoding, dry_run=dry_run)
     return batch_run(info=info, report=report, body=_OpeningImport(user=user).run, user=user, on_error=on_error)
 
 
