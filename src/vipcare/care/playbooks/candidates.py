@@ -9,7 +9,8 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.db.models.functions import Mod, TruncDate
 
 from vipcare.care import festivals, rules
-from vipcare.care.models import Occasion, Playbook
+from vipcare.care.choices import MessageStatus
+from vipcare.care.models import Message, Occasion, Playbook
 from vipcare.loyalty.models import MemberTier, PointsAccount, Tier
 from vipcare.members.birthdays import birthday_keys_on
 from vipcare.members.models import Member
@@ -214,9 +215,19 @@ def points_milestone(pb: Playbook, d: Day) -> Iterator[Candidate]:
 
 
 def points_expiring(pb: Playbook, d: Day) -> Iterator[Candidate]:
+    """Members with points lapsing within `within_days` (else the points policy's reminder days):
+    one reminder for everything lapsing in that window, naming the first date, and then none
+    for the same number of days (rolling expiry lapses a little every day; one message a day
+    would be a nuisance). Read from the loyalty lots (remaining points, not yet lapsed)."""
     from vipcare.loyalty.selectors import points_expiring as expiring
+    from vipcare.loyalty.selectors import points_policy
 
-    for row in expiring(as_of=d.start, within_days=int(pb.parameters.get("within_days", 30))):
+    within = int(pb.parameters.get("within_days") or points_policy().reminder_days)
+    reminded = set(Message.objects.filter(playbook=pb, scheduled_at__gte=d.ago(within), scheduled_at__lt=d.start)
+                   .exclude(status=MessageStatus.CANCELLED).values_list("member_id", flat=True))
+    for row in expiring(as_of=d.start, within_days=within):
+        if row["member_id"] in reminded:
+            continue
         expiry = row["first_expiry"].astimezone(d.start.tzinfo).date()
         yield Candidate(row["member_id"], f"{expiry}", {"points": row["points"], "expiry": f"{expiry:%m月%d日}"},
                         reason=pb.name)
