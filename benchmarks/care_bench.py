@@ -62,18 +62,19 @@ def measure(day: datetime.date) -> None:
     t1 = time.perf_counter()
     baseline = len(list(Member.objects.filter(birthday_key__in=birthday_keys_on(day)).values_list("pk", flat=True)))
     baseline_s = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     report = care_day_generate(day=day)
-    run_s = time.perf_counter() - t2
-    t3 = time.perf_counter()
+    run_s, run_cpu = time.perf_counter() - t2, time.process_time() - c2
+    t3, c3 = time.perf_counter(), time.process_time()
     again = care_day_generate(day=day)
-    rerun_s = time.perf_counter() - t3
+    rerun_s, rerun_cpu = time.perf_counter() - t3, time.process_time() - c3
     print(f"day {day}: baseline (birthday members query) {baseline:,} rows in {baseline_s:.2f} s")
     print(f"  care run: {sum(report.tasks.values()):,} tasks, {sum(report.messages.values()):,} messages in "
-          f"{run_s:.1f} s ({run_s / max(baseline_s, 1e-6):,.0f}x the baseline)")
+          f"{run_s:.1f} s, {run_cpu:.1f} s CPU ({run_s / max(baseline_s, 1e-6):,.0f}x the baseline)")
     print(f"  {dict(sorted((report.tasks + report.messages).items()))}")
     print(f"  skipped {dict(report.skipped)}")
-    print(f"  re-run: {again.total} new in {rerun_s:.1f} s; messages in outbox {Message.objects.count():,}")
+    print(f"  re-run: {again.total} new in {rerun_s:.1f} s, {rerun_cpu:.1f} s CPU; messages in outbox "
+          f"{Message.objects.count():,}")
     print(f"  peak memory so far {peak_mib():.0f} MiB; load average {os.getloadavg()[0]:.2f}")
 
 
