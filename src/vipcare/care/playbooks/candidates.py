@@ -5,7 +5,7 @@ import dataclasses
 import datetime
 from collections.abc import Iterator
 
-from django.db.models import Count, DateField, Exists, F, Func, Max, Min, OuterRef, Q
+from django.db.models import Count, DateField, Exists, F, Func, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Mod
 
 from vipcare.care import festivals, rules
@@ -96,9 +96,21 @@ def _consenting_members(pb: Playbook):
     return Member.objects.filter(condition, status="active")
 
 
-def holiday(pb: Playbook, d: Day) -> Iterator[Candidate]:
+@dataclasses.dataclass
+class Greeting:
+    """The same greeting to every member of a queryset (a festival, a season start): the engine
+    writes it set-based instead of member by member."""
+
+    members: QuerySet
+    key: str
+    context: dict
+    reason: str
+
+
+def holiday_greetings(pb: Playbook, d: Day) -> list[Greeting]:
     chosen = set(pb.parameters.get("festivals", []))
     wishes = pb.parameters.get("wishes", {})
+    greetings = []
     for festival in festivals.festivals_on(d.day):
         if festival.key not in chosen:
             continue
@@ -107,18 +119,31 @@ def holiday(pb: Playbook, d: Day) -> Iterator[Candidate]:
         if gender:
             members = members.filter(gender=gender)
         context = {"festival": festival.name, "wish": wishes.get(festival.key, f"{festival.name}快乐！")}
-        for member_id in _ids(members):
-            yield Candidate(member_id, f"{festival.key}:{d.day.year}", context, reason=festival.name)
+        greetings.append(Greeting(members, f"{festival.key}:{d.day.year}", context, festival.name))
+    return greetings
+
+
+def season_greetings(pb: Playbook, d: Day) -> list[Greeting]:
+    found = festivals.season_start_on(d.day)
+    if found is None:
+        return []
+    name, term = found
+    context = {"term": term, "wish": pb.parameters.get("wishes", {}).get(name, "")}
+    return [Greeting(_consenting_members(pb), f"{name}:{d.day.year}", context, term)]
+
+
+def _each(greetings: list[Greeting]) -> Iterator[Candidate]:
+    for greeting in greetings:
+        for member_id in _ids(greeting.members):
+            yield Candidate(member_id, greeting.key, greeting.context, reason=greeting.reason)
+
+
+def holiday(pb: Playbook, d: Day) -> Iterator[Candidate]:
+    yield from _each(holiday_greetings(pb, d))
 
 
 def season(pb: Playbook, d: Day) -> Iterator[Candidate]:
-    found = festivals.season_start_on(d.day)
-    if found is None:
-        return
-    name, term = found
-    context = {"term": term, "wish": pb.parameters.get("wishes", {}).get(name, "")}
-    for member_id in _ids(_consenting_members(pb)):
-        yield Candidate(member_id, f"{name}:{d.day.year}", context, reason=term)
+    yield from _each(season_greetings(pb, d))
 
 
 def new_member_call(pb: Playbook, d: Day) -> Iterator[Candidate]:
@@ -282,6 +307,9 @@ def member_labels(member_ids: list[int]) -> dict[int, dict]:
     except Exception:  # analytics tables not migrated or empty: the simple rules still work
         return {}
 
+
+# playbooks whose day is one greeting to many members (the candidates above list them one by one)
+GREETINGS = {"holiday": holiday_greetings, "season": season_greetings}
 
 CANDIDATES = {
     "birthday": birthday, "birthday_gift": birthday_gift, "holiday": holiday, "season": season,

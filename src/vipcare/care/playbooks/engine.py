@@ -30,7 +30,7 @@ from django.db.models import Count, Q
 from vipcare.care import rules
 from vipcare.care.choices import CARE_KINDS, Action, Channel, MessageStatus
 from vipcare.care.models import CareSettings, CareTask, MemberChurn, Message, Playbook
-from vipcare.care.playbooks.candidates import CANDIDATES, Candidate, Day, member_labels
+from vipcare.care.playbooks.candidates import CANDIDATES, GREETINGS, Candidate, Day, Greeting, member_labels
 from vipcare.core.templatetags.vipcare_ui import surname
 from vipcare.loyalty.models import MemberTier
 from vipcare.members.models import Member
@@ -109,6 +109,10 @@ def care_day_generate(*, day: datetime.date, kinds: list[str] | None = None) -> 
         playbooks = playbooks.filter(kind__in=kinds)
     with _sqlite_cache(mib=256):
         for playbook in playbooks:
+            if playbook.kind in GREETINGS and playbook.action == Action.MESSAGE:
+                for greeting in GREETINGS[playbook.kind](playbook, d):
+                    _write_greeting(playbook, greeting, d, config, directory, renderer, report)
+                continue
             candidates = CANDIDATES[playbook.kind](playbook, d)
             while chunk := list(itertools.islice(candidates, CHUNK)):
                 _write_chunk(playbook, chunk, d, config, directory, renderer, report)
@@ -227,6 +231,78 @@ def _write_chunk(pb: Playbook, chunk: list[Candidate], d: Day, config: CareSetti
         report.messages[pb.kind] += len(messages)
     CareTask.objects.bulk_create(tasks, ignore_conflicts=True)
     _messages_insert(messages)
+
+
+def _write_greeting(pb: Playbook, greeting: Greeting, d: Day, config: CareSettings, directory: Directory,
+                    renderer: rules.Renderer, report: RunReport) -> None:
+    """One greeting to every member of the greeting's queryset, CHUNK members per transaction:
+    the same rules as `_write_chunk`, with the members read as plain rows (by id range) and the
+    text looked up per (salutation, staff, store) instead of a context built per member."""
+    channels = pb.parameters.get("channels") or [pb.channel]
+    caps = [int(config.weekly_caps.get(c, 10**6)) for c in channels]
+    send_time = _local_time(d.day, pb.parameters.get("send_time", "10:00"), d.start.tzinfo)
+    at = [send_time if c == Channel.EMAIL else rules.after_quiet_hours(send_time, config.quiet_start, config.quiet_end)
+          for c in channels]
+    names = set(rules.template_names(pb.template))
+    by_name, by_tier = "name" in names, "tier" in names  # else texts are shared by everyone alike
+    is_care, queued, prefix = pb.kind in CARE_KINDS, MessageStatus.QUEUED.value, f"{pb.kind}:"
+    suffix = f":{greeting.key}"
+    members = (greeting.members.filter(churn__isnull=True).order_by("pk")
+               .values_list("pk", "name", "gender", "account_manager_id", "home_store_id",
+                            *(f"consent_{c}" for c in channels)))
+    texts: dict[tuple, tuple[str, bool]] = {}
+    last = 0
+    while True:
+        sql, params = members.filter(pk__gt=last)[:CHUNK].query.sql_with_params()
+        with connection.cursor() as cursor:  # plain rows: no per-field conversion
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        with transaction.atomic():
+            ids = [row[0] for row in rows]
+            existing = _existing_keys([f"{prefix}{i}{suffix}" for i in ids])
+            counts = _recent_counts(ids, d)
+            tiers = dict(MemberTier.objects.filter(_among("member_id", ids), tier__isnull=False).values_list(
+                "member_id", "tier__name")) if by_tier else {}
+            out = []
+            for member_id, name, gender, manager_id, store_id, *consents in rows:
+                dedupe_key = f"{prefix}{member_id}{suffix}"
+                if dedupe_key in existing:
+                    report.skipped["exists"] += 1
+                    continue
+                i = next((i for i, consent in enumerate(consents) if consent), None)
+                if i is None:
+                    report.skipped["no_consent"] += 1
+                    continue
+                channel = channels[i]
+                if counts and counts[(member_id, channel)] >= caps[i]:
+                    report.skipped["cap"] += 1
+                    continue
+                staff_id = manager_id if manager_id in directory.staff else directory.store_manager.get(
+                    store_id, directory.fallback)
+                salutation = salutation_zh(name, gender)
+                tier = tiers.get(member_id, "") if by_tier else ""
+                text_key = (salutation, name if by_name else None, staff_id, store_id, tier)
+                text = texts.get(text_key)
+                if text is None:
+                    if len(texts) >= rules.Renderer.LIMIT:  # per-member texts ({{ name }}): keep memory flat
+                        texts.clear()
+                    body, sales_words = renderer.render(pb.template, {
+                        "salutation": salutation, "name": name, "staff": directory.names.get(staff_id, ""),
+                        "store": directory.stores.get(store_id, directory.organisation), "tier": tier,
+                        **greeting.context})
+                    text = texts[text_key] = (body, bool(is_care and sales_words))
+                if text[1]:
+                    report.skipped["sales_words"] += 1
+                    continue
+                counts[(member_id, channel)] += 1
+                out.append((member_id, staff_id, pb.pk, channel, pb.template, pb.name, text[0], is_care, at[i],
+                            dedupe_key, queued))
+            _messages_insert(out)
+            if out:
+                report.messages[pb.kind] += len(out)
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
