@@ -57,3 +57,30 @@ def test_a_row_written_twice_is_kept_once(vip, account_manager):
     _messages_insert([row])  # as a concurrent run would: ON CONFLICT DO NOTHING
     assert Message.objects.filter(dedupe_key=row[-2]).count() == 1
     assert Message.objects.get().scheduled_at == at
+
+
+def test_greetings_skip_the_lost_the_inactive_and_follow_gender_tier_and_the_sales_words(store, account_manager,
+                                                                                       tiers):
+    from tests.care.conftest import give_tier
+    from vipcare.care.services import member_mark_lost
+    from vipcare.members.models import Member
+
+    woman = factories.member(name="李娜", home_store=store, gender="F", consent_wechat=True)
+    factories.member(name="王强", home_store=store, gender="M", consent_sms=True)
+    lost = factories.member(name="赵敏", home_store=store, gender="F", consent_sms=True)
+    gone = factories.member(name="钱芳", home_store=store, gender="F", consent_sms=True)
+    member_mark_lost(member=lost, reason="natural", staff=account_manager)
+    Member.objects.filter(pk=gone.pk).update(status="inactive")
+    give_tier(woman, tiers[3])
+    Playbook.objects.filter(kind="holiday").update(template="{{ salutation }}{% if tier %}（{{ tier }}）{% endif %}，"
+                                                            "{{ wish }}")
+    report = care_day_generate(day=datetime.date(2026, 3, 8), kinds=["holiday"])  # Women's Day: women only
+    assert list(Message.objects.values_list("member_id", "channel", "body")) == [
+        (woman.pk, "wechat", "李女士（金卡），节日快乐！愿您美丽常在，自在从容。")]
+    assert report.messages["holiday"] == 1
+    # a wish that sells is refused for everyone it would reach, and nothing is written
+    parameters = Playbook.objects.get(kind="season").parameters
+    parameters["wishes"]["winter"] = "冬季新品到店，欢迎选购。"
+    Playbook.objects.filter(kind="season").update(parameters=parameters)
+    report = care_day_generate(day=WINTER, kinds=["season"])
+    assert report.skipped["sales_words"] == 2 and not Message.objects.filter(playbook__kind="season").exists()
