@@ -7,9 +7,12 @@ channels), the weekly cap per member and channel, quiet hours, and for care mess
 sales-word check.
 
 Set-based where it counts: a festival or season day writes a message to every consenting
-member, so each chunk's facts (members, levels, what exists, recent counts) are read with one
-query each, texts are rendered once per distinct combination of the values the template uses
-(`rules.Renderer`), and the outbox rows go in with one multi-row INSERT per chunk.
+member. Those playbooks hand over one `Greeting` (a queryset, a key, a shared context) instead
+of a candidate per member, and `_write_greeting` reads the members as plain rows by id range,
+looks texts up per (salutation, staff, store) and renders each distinct one once. For every
+chunk, of either kind, what exists is read first, the other facts (members, levels, recent
+counts) with one query each, and the outbox rows go in through one prepared
+INSERT … ON CONFLICT DO NOTHING.
 """
 
 import contextlib
