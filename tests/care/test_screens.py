@@ -142,8 +142,9 @@ def test_store_manager_hands_a_leaving_staff_members_and_tasks_over_in_one_step(
     entry = AuditLogEntry.objects.get(action=AuditAction.STAFF_HANDOVER)
     assert entry.target_id == str(account_manager.pk) and entry.user.username == "manager"
     assert entry.detail["members"] == 2 and entry.detail["tasks"] == 1
+    # the one who left is no longer offered, only listed among the recent handovers
     page = client.get("/care/handover/").content.decode()
-    assert "王导购" in page.split("Recent handovers" if "Recent handovers" in page else "最近的交接")[1]
+    assert f'value="{account_manager.pk}"' not in page and "<td>王导购</td>" in page
 
 
 def test_handover_is_for_managers_and_within_their_stores(client, store, other_store, account_manager):
@@ -167,3 +168,14 @@ def test_gift_and_handover_screens_are_in_the_navigation(client, store_manager, 
     page = client.get("/care/today/").content.decode()
     assert 'href="/care/gifts/"' in page and 'href="/care/handover/"' not in page
     assert Playbook.objects.filter(kind="birthday_gift").exists()
+
+
+def test_a_manager_from_elsewhere_is_shown_but_not_offered(client, vip, store, store_manager, other_store):
+    from vipcare.care.services import member_account_manager_set
+
+    elsewhere = factories.staff(role="account_manager", stores=[other_store], name="远方导购")
+    member_account_manager_set(member=vip, manager=elsewhere)
+    login(client, "manager")
+    page = client.get(f"/members/{vip.pk}/").content.decode()
+    assert "<option value=\"\" selected disabled>远方导购</option>" in page
+    assert f'value="{elsewhere.pk}"' not in page

@@ -17,7 +17,7 @@ def _panel(*, member, staff):
     if staff is not None and staff.role in CARE_ROLES:
         context["churn_reasons"] = ChurnReason.choices
     if staff is not None and staff.role in MANAGER_ROLES:
-        context["managers"] = account_manager_choices(staff)
+        context["managers"] = list(account_manager_choices(staff))
     return registry.Panel(title=_("Care: open tasks and complaints"), template="care/partials/_member_panel.html",
                           context=context, order=50)
 
