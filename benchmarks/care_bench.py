@@ -1,12 +1,18 @@
 """Care generation for one day at scale: wall time and peak memory, beside a baseline.
 
     python benchmarks/care_bench.py [members] [YYYY-MM-DD]
+    python benchmarks/care_bench.py --data-dir DIR [YYYY-MM-DD ...]
 
-Synthetic members (birthday keys, consent, a level for one in five, a purchase for one in four)
-go in bulk into a scratch SQLite database; then `care_day_generate` runs for the day, twice (the
-second run must add nothing). Baseline: the bare query selecting the day's birthday members.
+Synthetic: members (birthday keys, consent, a level for one in five, a purchase for one in four)
+go in bulk into a scratch SQLite database. `--data-dir`: an existing database instead (e.g. a
+copy of `vipcare demo --members 1000000 --data-only`; migrated first with `vipcare migrate`), one
+day after another; what a day wrote is deleted again afterwards (unless `--keep`) so the days
+and repeated runs measure the same thing. Each day: `care_day_generate`, twice (the second run
+must add nothing). Baseline, in the same process: the bare query selecting the day's birthday
+members.
 """
 
+import argparse
 import datetime
 import os
 import random
@@ -17,10 +23,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.factories
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-DAY = datetime.date.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else datetime.date(2026, 11, 7)  # 立冬
-
-folder = tempfile.mkdtemp(prefix="vipcare-care-bench-")
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("args", nargs="*", help="[members] [YYYY-MM-DD], or with --data-dir: days")
+parser.add_argument("--data-dir", help="an existing VIPCARE_DATA_DIR (its SQLite database is written to)")
+parser.add_argument("--keep", action="store_true", help="with --data-dir: keep what the runs wrote")
+options = parser.parse_args()
+if options.data_dir:
+    N = None
+    DAYS = [datetime.date.fromisoformat(a) for a in options.args] or [datetime.date(2026, 11, 7)]
+    folder = options.data_dir
+else:
+    N = int(options.args[0]) if options.args else 1_000_000
+    DAYS = [datetime.date.fromisoformat(options.args[1]) if len(options.args) > 1 else datetime.date(2026, 11, 7)]
+    folder = tempfile.mkdtemp(prefix="vipcare-care-bench-")
+DAY = DAYS[0]
 os.environ["VIPCARE_DATA_DIR"] = folder
 os.environ.pop("DATABASE_URL", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vipcare.settings")
@@ -30,22 +46,58 @@ import django  # noqa: E402
 django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 
-call_command("migrate", verbosity=0)
-
-from tests import factories  # noqa: E402
-from vipcare.care.models import Message  # noqa: E402
+from vipcare.care.models import CareTask, Message  # noqa: E402
 from vipcare.care.playbooks.engine import care_day_generate  # noqa: E402
-from vipcare.core.crypto import blind_index  # noqa: E402
-from vipcare.loyalty.models import Tier  # noqa: E402
 from vipcare.members.birthdays import birthday_keys_on  # noqa: E402
 from vipcare.members.models import Member  # noqa: E402
-from vipcare.org.models import Organisation, Store  # noqa: E402
 
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+
+def measure(day: datetime.date) -> None:
+    t1 = time.perf_counter()
+    baseline = len(list(Member.objects.filter(birthday_key__in=birthday_keys_on(day)).values_list("pk", flat=True)))
+    baseline_s = time.perf_counter() - t1
+    t2, c2 = time.perf_counter(), time.process_time()
+    report = care_day_generate(day=day)
+    run_s, run_cpu = time.perf_counter() - t2, time.process_time() - c2
+    t3, c3 = time.perf_counter(), time.process_time()
+    again = care_day_generate(day=day)
+    rerun_s, rerun_cpu = time.perf_counter() - t3, time.process_time() - c3
+    print(f"day {day}: baseline (birthday members query) {baseline:,} rows in {baseline_s:.2f} s")
+    print(f"  care run: {sum(report.tasks.values()):,} tasks, {sum(report.messages.values()):,} messages in "
+          f"{run_s:.1f} s, {run_cpu:.1f} s CPU ({run_s / max(baseline_s, 1e-6):,.0f}x the baseline)")
+    print(f"  {dict(sorted((report.tasks + report.messages).items()))}")
+    print(f"  skipped {dict(report.skipped)}")
+    print(f"  re-run: {again.total} new in {rerun_s:.1f} s, {rerun_cpu:.1f} s CPU; messages in outbox "
+          f"{Message.objects.count():,}")
+    print(f"  peak memory so far {peak_mib():.0f} MiB; load average {os.getloadavg()[0]:.2f}")
+
+
+if options.data_dir:
+    if MigrationExecutor(connection).migration_plan(MigrationExecutor(connection).loader.graph.leaf_nodes()):
+        sys.exit(f"{folder}: the database needs `vipcare migrate` first")
+    print(f"members {Member.objects.count():,} in {folder}")
+    for day in DAYS:
+        last_message = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        last_task = CareTask.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        measure(day)
+        if not options.keep:  # nothing refers to rows a run just wrote: plain DELETEs
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {Message._meta.db_table} WHERE id > %s", [last_message])
+                cursor.execute(f"DELETE FROM {CareTask._meta.db_table} WHERE id > %s", [last_task])
+    sys.exit(0)
+
+call_command("migrate", verbosity=0)
+
+from tests import factories  # noqa: E402
+from vipcare.core.crypto import blind_index  # noqa: E402
+from vipcare.loyalty.models import Tier  # noqa: E402
+from vipcare.org.models import Organisation, Store  # noqa: E402
 
 rng = random.Random(7)
 t0 = time.perf_counter()
@@ -90,21 +142,5 @@ with connection.cursor() as cursor:
 load_s = time.perf_counter() - t0
 assert Member.objects.count() == N
 
-t1 = time.perf_counter()
-baseline = len(list(Member.objects.filter(birthday_key__in=birthday_keys_on(DAY)).values_list("pk", flat=True)))
-baseline_s = time.perf_counter() - t1
-
-t2 = time.perf_counter()
-report = care_day_generate(day=DAY)
-run_s = time.perf_counter() - t2
-t3 = time.perf_counter()
-again = care_day_generate(day=DAY)
-rerun_s = time.perf_counter() - t3
-
-print(f"members {Member.objects.count():,} (load {load_s:.1f} s), day {DAY}")
-print(f"baseline: birthday members query {baseline:,} rows in {baseline_s:.2f} s")
-print(f"care run: {sum(report.tasks.values()):,} tasks, {sum(report.messages.values()):,} messages in {run_s:.1f} s")
-print(f"  {dict(sorted((report.tasks + report.messages).items()))}")
-print(f"  skipped {dict(report.skipped)}")
-print(f"re-run: {again.total} new in {rerun_s:.1f} s; messages in outbox {Message.objects.count():,}")
-print(f"peak memory {peak_mib():.0f} MiB")
+print(f"members {Member.objects.count():,} (synthetic, load {load_s:.1f} s)")
+measure(DAY)

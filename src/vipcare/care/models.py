@@ -137,7 +137,10 @@ class Message(models.Model):
     a resend after a crash can be recognised as the same message.
     """
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="care_messages")
+    # no index of its own: the (member, channel, scheduled_at) index serves it, and a festival day
+    # adds a million rows to every index of this table
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="care_messages",
+                               db_index=False)
     staff = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, null=True, blank=True, related_name="messages")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)

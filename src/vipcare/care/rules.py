@@ -1,6 +1,7 @@
 """Pure rules of the care engine: quiet hours, sales words, priority, the falling-off fallback."""
 
 import datetime
+import re
 
 from django.template import Context, Engine
 
@@ -14,6 +15,50 @@ def render(template: str, context: dict) -> str:
     if compiled is None:
         compiled = _templates[template] = _engine.from_string(template)
     return compiled.render(Context(context)).strip()
+
+
+_TAG = re.compile(r"{{(.*?)}}|{%(.*?)%}", re.S)
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def template_names(template: str) -> tuple[str, ...]:
+    """Every identifier inside the template's tags: the context names its output can depend on
+    (keywords and filter names come along; they only make the set larger, never wrong)."""
+    return tuple(sorted({name for groups in _TAG.findall(template) for part in groups
+                         for name in _NAME.findall(part)}))
+
+
+class Renderer:
+    """Renders each template once per distinct combination of the values it uses.
+
+    On a festival day a million members share a few thousand (salutation, staff, store)
+    combinations; the sales-word check is done once per distinct text too."""
+
+    LIMIT = 200_000  # entries kept; per-member contexts (points, dates) would otherwise grow it
+
+    def __init__(self, sales_words: list[str]):
+        self.sales_words = sales_words
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._done: dict[tuple, tuple[str, list[str]]] = {}
+
+    def render(self, template: str, context: dict) -> tuple[str, list[str]]:
+        """The text, and the sales words found in it."""
+        names = self._names.get(template)
+        if names is None:
+            names = self._names[template] = template_names(template)
+        key = (template, *map(context.get, names))
+        try:
+            found = self._done.get(key)
+        except TypeError:  # an unhashable value: render without remembering
+            key, found = None, None
+        if found is None:
+            text = render(template, context)
+            found = (text, sales_words_in(text, self.sales_words))
+            if key is not None:
+                if len(self._done) >= self.LIMIT:
+                    self._done.clear()
+                self._done[key] = found
+        return found
 
 
 def sales_words_in(text: str, words: list[str]) -> list[str]:

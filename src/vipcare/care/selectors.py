@@ -139,3 +139,49 @@ def attendance(*, staff: Staff, day: datetime.date) -> list[dict]:
         row["total_fen"] += sale.total_fen
         row["receipts"] += 1
     return list(rows.values())
+
+
+def gift_tasks_visible_to(staff: Staff) -> QuerySet[CareTask]:
+    """Birthday-gift tasks still to do: open ones, and any whose gift is chosen but not mailed."""
+    from vipcare.care.choices import GiftStatus
+
+    return (tasks_visible_to(staff).filter(playbook__kind="birthday_gift")
+            .filter(Q(status=TaskStatus.OPEN) | Q(gift__status=GiftStatus.CHOSEN))
+            .select_related("member", "assignee", "gift", "gift__item").order_by("due_on", "-priority", "pk"))
+
+
+def gift_items() -> QuerySet:
+    from vipcare.care.models import GiftItem
+
+    return GiftItem.objects.filter(is_active=True).order_by("name")
+
+
+def staff_in_scope(staff: Staff) -> QuerySet[Staff]:
+    """Active staff a manager may hand work to or from: their own stores' (everyone's for
+    operations and administrators)."""
+    people = Staff.objects.filter(is_active=True)
+    if not staff.sees_all_stores:
+        people = people.filter(stores__in=staff.stores.all()).distinct()
+    return people.order_by("name", "pk")
+
+
+def account_manager_choices(staff: Staff) -> QuerySet[Staff]:
+    return staff_in_scope(staff).filter(role__in=(Role.ACCOUNT_MANAGER, Role.STORE_MANAGER))
+
+
+def handovers_recent(staff: Staff, limit: int = 20) -> list[dict]:
+    """The last handovers (from the audit log) of staff from the manager's stores (all for
+    operations and administrators), newest first."""
+    from vipcare.core.models import AuditAction, AuditLogEntry
+
+    leavers = Staff.objects.all()
+    if not staff.sees_all_stores:
+        leavers = leavers.filter(stores__in=staff.stores.all())
+    ids = [str(pk) for pk in leavers.values_list("pk", flat=True).distinct()]
+    entries = list(AuditLogEntry.objects.filter(action=AuditAction.STAFF_HANDOVER, target_id__in=ids)
+                   .select_related("user")[:limit])
+    people = Staff.objects.in_bulk({int(e.target_id) for e in entries} | {e.detail.get("to") for e in entries
+                                                                          if e.detail.get("to")})
+    return [{"at": e.at, "leaving": people.get(int(e.target_id)), "to": people.get(e.detail.get("to")),
+             "members": e.detail.get("members", 0), "tasks": e.detail.get("tasks", 0), "by": e.user}
+            for e in entries]

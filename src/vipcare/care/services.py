@@ -201,16 +201,21 @@ def gift_mail(*, gift: Gift, staff: Staff, tracking_no: str = "", now=None) -> G
     gift = Gift.objects.select_for_update(of=("self",)).select_related("item", "member").get(pk=gift.pk)
     if gift.status != GiftStatus.CHOSEN:
         raise ValidationError("请先从礼品清单中选择礼物")
-    gift.status, gift.tracking_no, gift.mailed_at = GiftStatus.MAILED, tracking_no, now
+    gift.status, gift.tracking_no, gift.mailed_at = GiftStatus.MAILED, tracking_no.strip(), now
     gift.save()
+    # mailing is what the gift task asked for: it is done, with this record as its outcome
+    task = CareTask.objects.filter(pk=gift.task_id, status=TaskStatus.OPEN).first() if gift.task_id else None
+    if task is not None:
+        task.status, task.outcome, task.completed_at = TaskStatus.DONE, TaskOutcome.DONE, now
+        task.save(update_fields=["status", "outcome", "completed_at"])
     ContactRecord.objects.create(member=gift.member, staff=staff, kind=ContactKind.GIFT, at=now,
-                                 summary=f"礼物寄出：{gift.item.name}", notes=tracking_no,
-                                 store_id=gift.member.home_store_id)
+                                 summary=f"礼物寄出：{gift.item.name}", notes=gift.tracking_no,
+                                 store_id=gift.member.home_store_id, task=task)
     from vipcare.care.messaging import NoConsentError
 
     try:
         message_enqueue(member=gift.member, kind="gift_sent", dedupe_key=f"gift_sent:{gift.pk}", staff=staff, at=now,
-                        context={"gift": gift.item.name, "tracking_no": tracking_no})
+                        context={"gift": gift.item.name, "tracking_no": gift.tracking_no})
     except NoConsentError:
         pass  # no channel to tell them on: the staff member tells them in person
     return gift

@@ -5,11 +5,12 @@ import dataclasses
 import datetime
 from collections.abc import Iterator
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
-from django.db.models.functions import Mod, TruncDate
+from django.db.models import Count, DateField, Exists, F, Func, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import Mod
 
 from vipcare.care import festivals, rules
-from vipcare.care.models import Occasion, Playbook
+from vipcare.care.choices import MessageStatus
+from vipcare.care.models import Message, Occasion, Playbook
 from vipcare.loyalty.models import MemberTier, PointsAccount, Tier
 from vipcare.members.birthdays import birthday_keys_on
 from vipcare.members.models import Member
@@ -34,6 +35,29 @@ class Day:
 
     def ago(self, days: int) -> datetime.datetime:
         return self.start - datetime.timedelta(days=days)
+
+
+class LocalDate(Func):
+    """The local calendar date of a datetime column (visits are counted in days).
+
+    Django's TruncDate calls a Python function for every row on SQLite, which is most of the
+    falling-off query's time over a year of sales; here SQLite shifts by the zone's UTC offset on
+    the day (exact for zones without daylight saving, as China's) and PostgreSQL converts exactly."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, *, day: "Day"):
+        super().__init__(expression)
+        self.zone = str(day.start.tzinfo)
+        self.offset_minutes = int(day.start.utcoffset().total_seconds() // 60)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, %s)", (*params, f"{self.offset_minutes:+d} minutes")
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} AT TIME ZONE %s)::date", (*params, self.zone)
 
 
 def _ids(queryset) -> Iterator[int]:
@@ -72,9 +96,21 @@ def _consenting_members(pb: Playbook):
     return Member.objects.filter(condition, status="active")
 
 
-def holiday(pb: Playbook, d: Day) -> Iterator[Candidate]:
+@dataclasses.dataclass
+class Greeting:
+    """The same greeting to every member of a queryset (a festival, a season start): the engine
+    writes it set-based instead of member by member."""
+
+    members: QuerySet
+    key: str
+    context: dict
+    reason: str
+
+
+def holiday_greetings(pb: Playbook, d: Day) -> list[Greeting]:
     chosen = set(pb.parameters.get("festivals", []))
     wishes = pb.parameters.get("wishes", {})
+    greetings = []
     for festival in festivals.festivals_on(d.day):
         if festival.key not in chosen:
             continue
@@ -83,18 +119,31 @@ def holiday(pb: Playbook, d: Day) -> Iterator[Candidate]:
         if gender:
             members = members.filter(gender=gender)
         context = {"festival": festival.name, "wish": wishes.get(festival.key, f"{festival.name}快乐！")}
-        for member_id in _ids(members):
-            yield Candidate(member_id, f"{festival.key}:{d.day.year}", context, reason=festival.name)
+        greetings.append(Greeting(members, f"{festival.key}:{d.day.year}", context, festival.name))
+    return greetings
+
+
+def season_greetings(pb: Playbook, d: Day) -> list[Greeting]:
+    found = festivals.season_start_on(d.day)
+    if found is None:
+        return []
+    name, term = found
+    context = {"term": term, "wish": pb.parameters.get("wishes", {}).get(name, "")}
+    return [Greeting(_consenting_members(pb), f"{name}:{d.day.year}", context, term)]
+
+
+def _each(greetings: list[Greeting]) -> Iterator[Candidate]:
+    for greeting in greetings:
+        for member_id in _ids(greeting.members):
+            yield Candidate(member_id, greeting.key, greeting.context, reason=greeting.reason)
+
+
+def holiday(pb: Playbook, d: Day) -> Iterator[Candidate]:
+    yield from _each(holiday_greetings(pb, d))
 
 
 def season(pb: Playbook, d: Day) -> Iterator[Candidate]:
-    found = festivals.season_start_on(d.day)
-    if found is None:
-        return
-    name, term = found
-    context = {"term": term, "wish": pb.parameters.get("wishes", {}).get(name, "")}
-    for member_id in _ids(_consenting_members(pb)):
-        yield Candidate(member_id, f"{name}:{d.day.year}", context, reason=term)
+    yield from _each(season_greetings(pb, d))
 
 
 def new_member_call(pb: Playbook, d: Day) -> Iterator[Candidate]:
@@ -185,7 +234,7 @@ def falling_off(pb: Playbook, d: Day) -> Iterator[Candidate]:
     year_ago, quarter_ago = d.ago(365), d.ago(90)
     rows = list(
         Sale.objects.filter(sold_at__gte=year_ago, sold_at__lt=d.start).annotate(s=Mod(F("member_id"), 7))
-        .filter(s=d.day.weekday()).annotate(on=TruncDate("sold_at")).values("member_id")
+        .filter(s=d.day.weekday()).annotate(on=LocalDate("sold_at", day=d)).values("member_id")
         .annotate(year=Count("on", distinct=True),
                   recent=Count("on", distinct=True, filter=Q(sold_at__gte=quarter_ago)))
         .order_by("member_id")
@@ -214,9 +263,19 @@ def points_milestone(pb: Playbook, d: Day) -> Iterator[Candidate]:
 
 
 def points_expiring(pb: Playbook, d: Day) -> Iterator[Candidate]:
+    """Members with points lapsing within `within_days` (else the points policy's reminder days):
+    one reminder for everything lapsing in that window, naming the first date, and then none
+    for the same number of days (rolling expiry lapses a little every day; one message a day
+    would be a nuisance). Read from the loyalty lots (remaining points, not yet lapsed)."""
     from vipcare.loyalty.selectors import points_expiring as expiring
+    from vipcare.loyalty.selectors import points_policy
 
-    for row in expiring(as_of=d.start, within_days=int(pb.parameters.get("within_days", 30))):
+    within = int(pb.parameters.get("within_days") or points_policy().reminder_days)
+    reminded = set(Message.objects.filter(playbook=pb, scheduled_at__gte=d.ago(within), scheduled_at__lt=d.start)
+                   .exclude(status=MessageStatus.CANCELLED).values_list("member_id", flat=True))
+    for row in expiring(as_of=d.start, within_days=within):
+        if row["member_id"] in reminded:
+            continue
         expiry = row["first_expiry"].astimezone(d.start.tzinfo).date()
         yield Candidate(row["member_id"], f"{expiry}", {"points": row["points"], "expiry": f"{expiry:%m月%d日}"},
                         reason=pb.name)
@@ -248,6 +307,9 @@ def member_labels(member_ids: list[int]) -> dict[int, dict]:
     except Exception:  # analytics tables not migrated or empty: the simple rules still work
         return {}
 
+
+# playbooks whose day is one greeting to many members (the candidates above list them one by one)
+GREETINGS = {"holiday": holiday_greetings, "season": season_greetings}
 
 CANDIDATES = {
     "birthday": birthday, "birthday_gift": birthday_gift, "holiday": holiday, "season": season,
