@@ -7,6 +7,7 @@ from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vipcare.core import ledgers
 from vipcare.core.memo import memoized
 from vipcare.loyalty import earning, tiers
 from vipcare.loyalty.choices import HoldStatus, TierBasis
@@ -22,7 +23,6 @@ from vipcare.loyalty.models import (
     TierPolicy,
 )
 from vipcare.members.models import Member
-from vipcare.sales.models import Sale
 
 
 @memoized
@@ -62,12 +62,16 @@ def window_figures(member_id: int, policy: TierPolicy, start: datetime.datetime,
         total = PointsLot.objects.filter(account__member_id=member_id, earned_at__gte=start, earned_at__lt=end,
                                          sale__isnull=False).aggregate(v=Sum(F("points") - F("reversed_points")))
         return total["v"] or 0, None
-    nets = [
-        row["total_fen"] - (row["refunded"] or 0)
-        for row in Sale.objects.filter(member_id=member_id, sold_at__gte=start, sold_at__lt=end)
-        .values("pk", "total_fen").annotate(refunded=Sum("refunds__amount_fen"))
-    ]
+    # plain SQL (core.ledgers): every checkout reads the window to decide the level
+    nets = [net for (net,) in ledgers.fetch(_WINDOW_NETS, [member_id, ledgers.db_datetime(start),
+                                                            ledgers.db_datetime(end)])]
     return sum(nets), max(nets, default=None)
+
+
+# Each sale's total less what was refunded of it (whenever refunded).
+_WINDOW_NETS = ("SELECT s.total_fen - COALESCE((SELECT SUM(r.amount_fen) FROM sales_refund r "
+                "WHERE r.sale_id = s.id), 0) FROM sales_sale s "
+                "WHERE s.member_id = %s AND s.sold_at >= %s AND s.sold_at < %s")
 
 
 @dataclasses.dataclass(frozen=True)
