@@ -318,7 +318,7 @@ def test_till_needs_a_key(rich):
 def test_points_pay_whole_fen_only(rich, till, rate, points, ok):
     from vipcare.loyalty.models import PointsPolicy
 
-    PointsPolicy.objects.filter(pk=1).update(redeem_points_per_yuan=rate)
+    PointsPolicy.objects.update_or_create(pk=1, defaults={"redeem_points_per_yuan": rate})  # saved: signals
     response = post("/quote", basket(rich, points=points), till, key=None)
     if ok:
         assert response.json()["pay"]["points_fen"] == points * 100 // rate

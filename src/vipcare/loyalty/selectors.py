@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vipcare.core import ledgers
-from vipcare.core.memo import memoized
 from vipcare.loyalty import earning, tiers
 from vipcare.loyalty.choices import HoldStatus, TierBasis
+from vipcare.loyalty.configuration import shared
 from vipcare.loyalty.models import (
     EarnMultiplier,
     MemberTier,
@@ -25,17 +25,17 @@ from vipcare.loyalty.models import (
 from vipcare.members.models import Member
 
 
-@memoized
+@shared
 def tier_policy() -> TierPolicy:
     return TierPolicy.objects.get_or_create(pk=1)[0]
 
 
-@memoized
+@shared
 def points_policy() -> PointsPolicy:
     return PointsPolicy.objects.get_or_create(pk=1)[0]
 
 
-@memoized
+@shared
 def tier_ladder(policy: TierPolicy | None = None) -> tuple[list[tiers.Rung], dict[int, Tier]]:
     """The active levels as rule rungs (threshold by the policy's basis), and the rows by id."""
     policy = policy or tier_policy()
@@ -105,7 +105,7 @@ def tier_progress(member: Member, *, at: datetime.datetime | None = None) -> Tie
                         gap=result.gap, by_points=policy.basis == TierBasis.POINTS)
 
 
-@memoized
+@shared
 def earn_rules(sold_on: datetime.date) -> tuple[list[earning.Multiplier], list[earning.Campaign]]:
     multipliers = [earning.Multiplier(m.multiplier, m.brand, m.category)
                    for m in EarnMultiplier.objects.filter(is_active=True)]
