@@ -13,7 +13,6 @@ from vipcare.loyalty.choices import HoldStatus, TierBasis
 from vipcare.loyalty.configuration import shared
 from vipcare.loyalty.models import (
     EarnMultiplier,
-    MemberTier,
     PointsAccount,
     PointsCampaign,
     PointsHold,
@@ -50,8 +49,14 @@ def tier_ladder(policy: TierPolicy | None = None) -> tuple[list[tiers.Rung], dic
 
 
 def member_tier(member: Member) -> Tier | None:
-    state = MemberTier.objects.filter(member=member).select_related("tier").first()
-    return state.tier if state else None
+    found = ledgers.fetch(_MEMBER_TIER, [member.pk])  # plain SQL (core.ledgers): every quote and checkout asks
+    if not found or found[0][0] is None:
+        return None
+    rows = tier_ladder()[1]
+    return rows[found[0][0]] if found[0][0] in rows else Tier.objects.get(pk=found[0][0])  # an inactive level
+
+
+_MEMBER_TIER = "SELECT tier_id FROM loyalty_membertier WHERE member_id = %s"
 
 
 def window_figures(member_id: int, policy: TierPolicy, start: datetime.datetime, end: datetime.datetime

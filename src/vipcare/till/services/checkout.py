@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from vipcare.core import ledgers
 from vipcare.core.memo import memo_scope
 from vipcare.loyalty import selectors as loyalty_selectors
 from vipcare.loyalty.services import (
@@ -56,6 +57,9 @@ def _locked_hold(hold_id: int, store: Store, member: Member, now: datetime.datet
     return hold
 
 
+_LINE_IDS = "SELECT id FROM sales_saleline WHERE sale_id = %s ORDER BY id"
+
+
 @memo_scope()
 @transaction.atomic
 def till_checkout(*, store: Store, member: Member, lines: list[TillLine], receipt_no: str,
@@ -88,7 +92,7 @@ def till_checkout(*, store: Store, member: Member, lines: list[TillLine], receip
                          discount_fen=line.discount_fen + off, brand=line.brand, sku=line.sku,
                          category=line.category) for line, off in zip(lines, discounts, strict=True)],
     )
-    line_ids = list(sale.lines.order_by("pk").values_list("pk", flat=True))
+    line_ids = [pk for (pk,) in ledgers.fetch(_LINE_IDS, [sale.pk])]
 
     points_entry = wallet_entry = None
     allocations: list = []
@@ -127,8 +131,8 @@ def till_checkout(*, store: Store, member: Member, lines: list[TillLine], receip
                     line_points=earned.per_line, store=store)
     change = tier_evaluate_after_sale(sale=sale, at=sold_at)
     issued = coupons_issue_for_level_up(change=change, at=sold_at) if change is not None else []
-    checkout = Checkout.objects.create(
-        sale=sale, member=member, store=store, tier=tier, gross_fen=price.gross_fen,
+    checkout = ledgers.insert(  # plain SQL (core.ledgers), as the ledgers' entries
+        Checkout, sale=sale, member=member, store=store, tier=tier, gross_fen=price.gross_fen,
         level_discount_fen=price.discount("level"), birthday_discount_fen=price.discount("birthday"),
         member_day_discount_fen=price.discount("member_day"), coupon_discount_fen=price.discount("coupon"),
         total_fen=price.total_fen, points_paid=points, points_paid_fen=points_fen,
