@@ -103,35 +103,41 @@ def select(model: type[models.Model], where: str, params=(), *, lock: bool = Fal
     return instances
 
 
+# Fields whose Python value is what the database takes (the rest go through the field's adaptation).
+_AS_IS = (models.AutoField, models.IntegerField, models.CharField, models.ForeignKey)
+
+
 @functools.cache
-def _insert_sql(model, vendor: str) -> tuple[str, list[models.Field]]:
+def _insert_sql(model, vendor: str) -> tuple[str, list]:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     sql = (f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(model._meta.pk.column)}")
-    return sql, fields
+    plan = [(f, f.attname, f.name, isinstance(f, _AS_IS), getattr(f, "auto_now_add", False) or
+             getattr(f, "auto_now", False)) for f in fields]
+    return sql, plan
 
 
 def insert(model: type[models.Model], **values):
     """INSERT one row of `model` (values by field name or attname, related objects or their ids;
     the rest from the fields' defaults) and return it as an instance, without a read back."""
-    sql, fields = _insert_sql(model, connection.vendor)
-    row, params = {}, []
-    for field in fields:
-        if field.attname in values:
-            value = values[field.attname]
-        elif field.name in values:
-            value = values[field.name]
+    sql, plan = _insert_sql(model, connection.vendor)
+    row, params = [None], []
+    for field, attname, name, as_is, auto_now in plan:
+        if attname in values:
+            value = values[attname]
+        elif name in values:
+            value = values[name]
             if isinstance(value, models.Model):
                 value = value.pk
-        elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+        elif auto_now:
             value = timezone.now()
         else:
             value = field.get_default()
-        row[field.attname] = value
-        params.append(field.get_db_prep_save(value, connection))
-    pk = fetch(sql, params)[0][0]
-    instance = model(pk=pk, **row)
-    instance._state.adding = False
+        row.append(value)
+        params.append(value if as_is and (value is None or type(value) in (int, str)) else
+                      field.get_db_prep_save(value, connection))
+    row[0] = fetch(sql, params)[0][0]
+    instance = model.from_db(connection.alias, None, row)  # positional, in field order: the cheap way in
     for name, value in values.items():  # keep the related objects the caller had, so reading them costs nothing
         if isinstance(value, models.Model):
             setattr(instance, name, value)
