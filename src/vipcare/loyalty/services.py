@@ -451,10 +451,14 @@ def points_expire(*, as_of: datetime.datetime | None = None) -> int:
 def _lock_member_tier(member_id: int, at: datetime.datetime) -> MemberTier:
     # plain SQL (core.ledgers): every checkout locks the member's level
     state = next(iter(ledgers.select(MemberTier, "member_id = %s", [member_id], lock=True)), None)
-    if state is None:
-        MemberTier.objects.get_or_create(member_id=member_id, defaults={"since": at})
-        state = MemberTier.objects.select_for_update().get(member_id=member_id)
+    if state is None:  # the member's first level check: a row without a level, whoever inserts it first
+        ledgers.execute(_NEW_MEMBER_TIER, [member_id, ledgers.db_datetime(at)])
+        state = ledgers.select(MemberTier, "member_id = %s", [member_id], lock=True)[0]
     return state
+
+
+_NEW_MEMBER_TIER = ("INSERT INTO loyalty_membertier (member_id, tier_id, since, below_since, reviewed_at) "
+                    "VALUES (%s, NULL, %s, NULL, NULL) ON CONFLICT (member_id) DO NOTHING")
 
 
 def _change_tier(state: MemberTier, to: Tier | None, *, reason: str, at: datetime.datetime, value: int = 0,
