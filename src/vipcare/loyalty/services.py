@@ -163,7 +163,7 @@ def lot_dates(policy: PointsPolicy, at: datetime.datetime) -> tuple[datetime.dat
 # --- points ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@ledgers.atomic
 def points_earn(*, member: Member, points: int, idempotency_key: str, at: datetime.datetime | None = None,
                 reason: str = "", sale: Sale | None = None, line_points: dict | None = None, store=None,
                 created_by=None, kind: str = PointsEntryKind.EARN) -> PointsEntry:
@@ -201,7 +201,7 @@ def points_earn_for_sale(*, sale: Sale, at: datetime.datetime | None = None) -> 
                        at=at or sale.sold_at, sale=sale, line_points=result.per_line, store=sale.store)
 
 
-@transaction.atomic
+@ledgers.atomic
 def points_spend(*, member: Member, points: int, idempotency_key: str, at: datetime.datetime | None = None,
                  reason: str = "", sale: Sale | None = None, store=None, created_by=None) -> PointsEntry:
     """Spend spendable points (a gift, a coupon, payment at the till), soonest-expiring lots first."""
@@ -380,7 +380,7 @@ def _locked_hold(hold: PointsHold) -> tuple[PointsAccount, PointsHold]:
     return account, PointsHold.objects.get(pk=hold.pk)
 
 
-@transaction.atomic
+@ledgers.atomic
 def points_capture(*, hold: PointsHold, at: datetime.datetime | None = None, sale: Sale | None = None
                    ) -> PointsEntry:
     """Make a hold final: the points were already taken from the balance when held."""
@@ -479,7 +479,7 @@ def _rung_of(ladder: list[tiers.Rung], tier: Tier | int | None) -> tiers.Rung | 
 _REFUNDED = "SELECT COALESCE(SUM(amount_fen), 0) FROM sales_refund WHERE sale_id = %s"
 
 
-@transaction.atomic
+@ledgers.atomic
 def tier_evaluate_after_sale(*, sale: Sale, at: datetime.datetime | None = None) -> TierChange | None:
     """Upgrade at once when the sale (alone, or with the window's other spend) earns a higher level."""
     at = at or timezone.now()

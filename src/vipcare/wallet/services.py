@@ -98,7 +98,7 @@ def wallet_top_up(*, member: Member, idempotency_key: str, store: Store, plan: T
                    store=store, plan=plan, created_by=created_by)
 
 
-@transaction.atomic
+@ledgers.atomic
 def wallet_pay(*, member: Member, amount_fen: int, idempotency_key: str, store: Store, sale: Sale | None = None,
                at: datetime.datetime | None = None, created_by=None) -> WalletEntry:
     """Pay with the card in any store: principal and bonus pro rata to the balances (rules.py)."""
@@ -204,7 +204,7 @@ def _locked_hold(hold: WalletHold) -> tuple[WalletAccount, WalletHold]:
     return account, WalletHold.objects.get(pk=hold.pk)
 
 
-@transaction.atomic
+@ledgers.atomic
 def wallet_capture(*, hold: WalletHold, at: datetime.datetime | None = None, sale: Sale | None = None) -> WalletEntry:
     """Make a hold a payment; the money already left the balances when it was held."""
     at = at or timezone.now()

@@ -67,6 +67,15 @@ def till_checkout(*, store: Store, member: Member, lines: list[TillLine], receip
                   stored_value_fen: int = 0, hold_id: int | None = None, staff: Staff | None = None,
                   expected_total_fen: int | None = None) -> Checkout:
     """Record a sale with everything the programme does for it, all or nothing (see the module)."""
+    with ledgers.all_or_nothing():  # any refusal rolls the whole checkout back: no savepoint per ledger call
+        return _checkout(store=store, member=member, lines=lines, receipt_no=receipt_no, sold_at=sold_at,
+                         coupon_codes=coupon_codes, points=points, stored_value_fen=stored_value_fen, hold_id=hold_id,
+                         staff=staff, expected_total_fen=expected_total_fen)
+
+
+def _checkout(*, store: Store, member: Member, lines: list[TillLine], receipt_no: str, sold_at: datetime.datetime,
+              coupon_codes: list[str], points: int, stored_value_fen: int, hold_id: int | None, staff: Staff | None,
+              expected_total_fen: int | None) -> Checkout:
     now = timezone.now()
     check_active(member)
     check_lines(lines)
