@@ -139,19 +139,22 @@ _AS_IS = (models.AutoField, models.IntegerField, models.CharField, models.Foreig
 
 
 @functools.cache
-def _insert_sql(model, vendor: str) -> tuple[str, list]:
+def _insert_sql(model, vendor: str) -> tuple[str, list, frozenset]:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     sql = (f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(model._meta.pk.column)}")
     plan = [(f, f.attname, f.name, isinstance(f, _AS_IS), getattr(f, "auto_now_add", False) or
              getattr(f, "auto_now", False)) for f in fields]
-    return sql, plan
+    assert model._meta.concrete_fields[0].primary_key  # the instance is built positionally, the id first
+    return sql, plan, frozenset(f.attname for f in fields) | frozenset(f.name for f in fields)
 
 
 def insert(model: type[models.Model], **values):
     """INSERT one row of `model` (values by field name or attname, related objects or their ids;
     the rest from the fields' defaults) and return it as an instance, without a read back."""
-    sql, plan = _insert_sql(model, connection.vendor)
+    sql, plan, names = _insert_sql(model, connection.vendor)
+    if unknown := values.keys() - names:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     row, params = [None], []
     for field, attname, name, as_is, auto_now in plan:
         if attname in values:
