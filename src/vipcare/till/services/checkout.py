@@ -9,18 +9,10 @@ from django.utils import timezone
 from vipcare.core import ledgers
 from vipcare.core.memo import memo_scope
 from vipcare.loyalty import selectors as loyalty_selectors
-from vipcare.loyalty.services import (
-    points_capture,
-    points_earn,
-    points_spend,
-    tier_evaluate_after_sale,
-)
+from vipcare.loyalty.services import points_capture, points_earn, points_spend, tier_evaluate_after_sale
 from vipcare.members.models import Member
 from vipcare.offers.pricing import OfferRefused
-from vipcare.offers.services import (
-    coupons_issue_for_level_up,
-    coupons_redeem,
-)
+from vipcare.offers.services import coupons_issue_for_level_up, coupons_redeem
 from vipcare.org.models import Staff, Store
 from vipcare.sales.choices import SaleSource
 from vipcare.sales.services import LineInput, sale_record

@@ -7,18 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from vipcare.loyalty import selectors as loyalty_selectors
-from vipcare.loyalty.services import (
-    points_hold,
-    points_release,
-)
+from vipcare.loyalty.services import points_hold, points_release
 from vipcare.members.models import Member
 from vipcare.org.models import Store
 from vipcare.till.choices import TillHoldStatus
 from vipcare.till.models import TillHold
-from vipcare.till.services.shared import (
-    TillRefused,
-    check_active,
-)
+from vipcare.till.services.shared import TillRefused, check_active
 from vipcare.wallet.services import wallet_hold, wallet_release
 
 MAX_HOLD = datetime.timedelta(hours=1)

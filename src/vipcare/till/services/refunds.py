@@ -4,17 +4,11 @@
 from django.db.models import Sum
 from django.utils import timezone
 
-from vipcare.loyalty.services import (
-    points_return_payment,
-    points_reverse_for_refund,
-    tier_evaluate_after_refund,
-)
+from vipcare.loyalty.services import points_return_payment, points_reverse_for_refund, tier_evaluate_after_refund
 from vipcare.offers import pricing
 from vipcare.offers.choices import CouponStatus
 from vipcare.offers.models import Coupon, CouponRedemption
-from vipcare.offers.services import (
-    coupon_reissue_for_refund,
-)
+from vipcare.offers.services import coupon_reissue_for_refund
 from vipcare.sales.models import Refund
 from vipcare.till.models import Checkout, CheckoutRefund
 from vipcare.wallet.services import wallet_refund_payment

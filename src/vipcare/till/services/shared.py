@@ -16,9 +16,7 @@ from vipcare.offers import pricing
 from vipcare.offers import selectors as offers_selectors
 from vipcare.offers.models import Coupon, MemberDay
 from vipcare.offers.pricing import OfferRefused, Price
-from vipcare.offers.services import (
-    coupons_for_checkout,
-)
+from vipcare.offers.services import coupons_for_checkout
 from vipcare.sales.services import LineInput, _check_lines
 
 # HTTP status of each offer refusal; the others are 422 (the request cannot be served as sent).
