@@ -102,7 +102,7 @@ def test_tier_review_spend_during_grace_keeps_the_level(member, store):
 @pytest.mark.parametrize(("mode", "expected"), [(DowngradeMode.NONE, "diamond"),
                                                 (DowngradeMode.TO_SUPPORTED, "ordinary")])
 def test_tier_review_downgrade_modes(member, store, mode, expected):
-    TierPolicy.objects.filter(pk=1).update(downgrade_mode=mode, grace_days=0)
+    TierPolicy.objects.update_or_create(pk=1, defaults={"downgrade_mode": mode, "grace_days": 0})
     buy(member, store, 20000, day(1, 5))
     buy(member, store, 2500, day(7, 5))
     tier_review(as_of=day(10, 2))
@@ -117,8 +117,9 @@ def test_tier_review_upgrades_members_whose_sales_came_without_evaluation(member
 
 
 def test_tier_review_by_rolling_window_and_points(member, store, policy):
-    TierPolicy.objects.filter(pk=1).update(window="rolling", rolling_days=30, basis=TierBasis.POINTS, grace_days=0,
-                                           downgrade_mode=DowngradeMode.TO_SUPPORTED)
+    TierPolicy.objects.update_or_create(pk=1, defaults={
+        "window": "rolling", "rolling_days": 30, "basis": TierBasis.POINTS, "grace_days": 0,
+        "downgrade_mode": DowngradeMode.TO_SUPPORTED})
     sale = factories.sale(member, store, 500000, sold_at=day(3, 1))
     points_earn_for_sale(sale=sale)  # 5,000 points: silver by points
     tier_evaluate_after_sale(sale=sale, at=day(3, 1))

@@ -272,6 +272,10 @@ def test_insufficient_points_or_stored_value_is_409(rich, till):
     refused(post("/checkouts", big, till), 409, "insufficient_balance", "stored_value_fen")
     refused(post("/quote", basket(rich, points=6000), till, key=None), 409, "insufficient_points")
     refused(post("/holds", {"member": rich.card_no, "stored_value_fen": 190000}, till), 409, "insufficient_balance")
+    # the points were taken and the sale written before the card refused: all of it rolled back
+    held = balances(rich)
+    refused(post("/checkouts", {**big, "points": 100}, till), 409, "insufficient_balance", "stored_value_fen")
+    assert balances(rich) == held
     assert counts() == before
 
 
@@ -318,7 +322,7 @@ def test_till_needs_a_key(rich):
 def test_points_pay_whole_fen_only(rich, till, rate, points, ok):
     from vipcare.loyalty.models import PointsPolicy
 
-    PointsPolicy.objects.filter(pk=1).update(redeem_points_per_yuan=rate)
+    PointsPolicy.objects.update_or_create(pk=1, defaults={"redeem_points_per_yuan": rate})  # saved: signals
     response = post("/quote", basket(rich, points=points), till, key=None)
     if ok:
         assert response.json()["pay"]["points_fen"] == points * 100 // rate

@@ -20,9 +20,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from vipcare.core import ledgers
 from vipcare.core.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = IdempotencyRecord._meta.get_field("key").max_length
@@ -78,7 +79,14 @@ def _replay(record: IdempotencyRecord, *, operation: str, request_hash: str) -> 
 
 
 def _find(api_key, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
+    # plain SQL (core.ledgers) for the look-up every write makes first; the ORM only for a replay
+    found = ledgers.fetch(_FIND, [api_key.pk, key])
+    return IdempotencyRecord.objects.get(pk=found[0][0]) if found else None
+
+
+_FIND = "SELECT id FROM core_idempotencyrecord WHERE api_key_id = %s AND \"key\" = %s"
+_ANSWER = "UPDATE core_idempotencyrecord SET status_code = %s, response = %s WHERE id = %s"
+_RESPONSE = IdempotencyRecord._meta.get_field("response")
 
 
 def idempotent(
@@ -103,15 +111,12 @@ def idempotent(
     try:
         with transaction.atomic():
             # Claim the key before writing anything, so a concurrent twin waits here.
-            record = IdempotencyRecord.objects.create(
-                api_key=api_key, key=key, operation=operation, request_hash=request_hash,
-                status_code=0, response={},
-            )
+            record = ledgers.insert(IdempotencyRecord, api_key=api_key, key=key, operation=operation,
+                                    request_hash=request_hash, status_code=0, response={})
             status_code, body = perform()
             if not 200 <= status_code < 300:
                 raise _Refused(status_code, body)
-            record.status_code, record.response = status_code, body
-            record.save(update_fields=["status_code", "response"])
+            ledgers.execute(_ANSWER, [status_code, _RESPONSE.get_db_prep_save(body, connection), record.pk])
     except _Refused as refused:
         return IdempotentResult(status_code=refused.status_code, body=refused.body, replayed=False)
     except IntegrityError:

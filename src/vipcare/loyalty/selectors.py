@@ -7,12 +7,12 @@ from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vipcare.core.memo import memoized
+from vipcare.core import ledgers
 from vipcare.loyalty import earning, tiers
 from vipcare.loyalty.choices import HoldStatus, TierBasis
+from vipcare.loyalty.configuration import shared
 from vipcare.loyalty.models import (
     EarnMultiplier,
-    MemberTier,
     PointsAccount,
     PointsCampaign,
     PointsHold,
@@ -22,20 +22,19 @@ from vipcare.loyalty.models import (
     TierPolicy,
 )
 from vipcare.members.models import Member
-from vipcare.sales.models import Sale
 
 
-@memoized
+@shared
 def tier_policy() -> TierPolicy:
     return TierPolicy.objects.get_or_create(pk=1)[0]
 
 
-@memoized
+@shared
 def points_policy() -> PointsPolicy:
     return PointsPolicy.objects.get_or_create(pk=1)[0]
 
 
-@memoized
+@shared
 def tier_ladder(policy: TierPolicy | None = None) -> tuple[list[tiers.Rung], dict[int, Tier]]:
     """The active levels as rule rungs (threshold by the policy's basis), and the rows by id."""
     policy = policy or tier_policy()
@@ -50,8 +49,14 @@ def tier_ladder(policy: TierPolicy | None = None) -> tuple[list[tiers.Rung], dic
 
 
 def member_tier(member: Member) -> Tier | None:
-    state = MemberTier.objects.filter(member=member).select_related("tier").first()
-    return state.tier if state else None
+    found = ledgers.fetch(_MEMBER_TIER, [member.pk])  # plain SQL (core.ledgers): every quote and checkout asks
+    if not found or found[0][0] is None:
+        return None
+    rows = tier_ladder()[1]
+    return rows[found[0][0]] if found[0][0] in rows else Tier.objects.get(pk=found[0][0])  # an inactive level
+
+
+_MEMBER_TIER = "SELECT tier_id FROM loyalty_membertier WHERE member_id = %s"
 
 
 def window_figures(member_id: int, policy: TierPolicy, start: datetime.datetime, end: datetime.datetime
@@ -62,12 +67,16 @@ def window_figures(member_id: int, policy: TierPolicy, start: datetime.datetime,
         total = PointsLot.objects.filter(account__member_id=member_id, earned_at__gte=start, earned_at__lt=end,
                                          sale__isnull=False).aggregate(v=Sum(F("points") - F("reversed_points")))
         return total["v"] or 0, None
-    nets = [
-        row["total_fen"] - (row["refunded"] or 0)
-        for row in Sale.objects.filter(member_id=member_id, sold_at__gte=start, sold_at__lt=end)
-        .values("pk", "total_fen").annotate(refunded=Sum("refunds__amount_fen"))
-    ]
+    # plain SQL (core.ledgers): every checkout reads the window to decide the level
+    nets = [net for (net,) in ledgers.fetch(_WINDOW_NETS, [member_id, ledgers.db_datetime(start),
+                                                            ledgers.db_datetime(end)])]
     return sum(nets), max(nets, default=None)
+
+
+# Each sale's total less what was refunded of it (whenever refunded).
+_WINDOW_NETS = ("SELECT s.total_fen - COALESCE((SELECT SUM(r.amount_fen) FROM sales_refund r "
+                "WHERE r.sale_id = s.id), 0) FROM sales_sale s "
+                "WHERE s.member_id = %s AND s.sold_at >= %s AND s.sold_at < %s")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +110,7 @@ def tier_progress(member: Member, *, at: datetime.datetime | None = None) -> Tie
                         gap=result.gap, by_points=policy.basis == TierBasis.POINTS)
 
 
-@memoized
+@shared
 def earn_rules(sold_on: datetime.date) -> tuple[list[earning.Multiplier], list[earning.Campaign]]:
     multipliers = [earning.Multiplier(m.multiplier, m.brand, m.category)
                    for m in EarnMultiplier.objects.filter(is_active=True)]

@@ -9,9 +9,10 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
+from vipcare.core import ledgers
 from vipcare.core.audit import audit_record
 from vipcare.core.ledgers import entry_for_key, lock_member_accounts
 from vipcare.core.models import AuditAction
@@ -62,45 +63,56 @@ def _append(account: PointsAccount, *, kind: str, key: str, at: datetime.datetim
     account.pending += pending_delta
     if account.balance < 0 or account.pending < 0:
         raise ValidationError({"points": "not enough points"})
-    entry = PointsEntry.objects.create(
-        account=account, kind=kind, delta=delta, pending_delta=pending_delta, balance_after=account.balance,
-        pending_after=account.pending, idempotency_key=key, created_at=at, **fields,
+    # plain SQL (core.ledgers): the checkout appends twice, and the ORM's create and save cost more than the rows
+    entry = ledgers.insert(
+        PointsEntry, account=account, kind=kind, delta=delta, pending_delta=pending_delta,
+        balance_after=account.balance, pending_after=account.pending, idempotency_key=key, created_at=at, **fields,
     )
-    account.save(update_fields=["balance", "pending"])
+    ledgers.execute(_SET_BALANCE, [account.balance, account.pending, account.pk])
     return entry
+
+
+_SET_BALANCE = "UPDATE loyalty_pointsaccount SET balance = %s, pending = %s WHERE id = %s"
+# Spendable lots, soonest-expiring first (no expiry last), then oldest.
+_SPENDABLE_LOTS = ("SELECT id, remaining FROM loyalty_pointslot WHERE account_id = %s AND matured AND remaining > 0 "
+                   "AND id <> %s ORDER BY expires_at IS NULL, expires_at, earned_at, id")
+_SET_REMAINING = "UPDATE loyalty_pointslot SET remaining = %s WHERE id = %s"
+# Lots to settle: pending ones whose period ended, or ones with points left that lapsed.
+_DUE_LOTS = ("SELECT id FROM loyalty_pointslot WHERE account_id = %s AND ((NOT matured AND available_at <= %s) "
+             "OR (remaining > 0 AND expires_at <= %s)) LIMIT 1")
 
 
 def _burn(account: PointsAccount, points: int, *, exclude_lot: int | None = None) -> list[list[int]]:
     """Take `points` from the spendable lots, soonest-expiring first (no expiry last)."""
-    lots = (PointsLot.objects.filter(account=account, matured=True, remaining__gt=0)
-            .exclude(pk=exclude_lot).order_by(F("expires_at").asc(nulls_last=True), "earned_at", "pk"))
     allocations, need, changed = [], points, []
-    for lot in lots:
+    for lot_id, remaining in ledgers.fetch(_SPENDABLE_LOTS, [account.pk, exclude_lot or 0]):
         if need == 0:
             break
-        take = min(lot.remaining, need)
-        lot.remaining -= take
+        take = min(remaining, need)
         need -= take
-        allocations.append([lot.pk, take])
-        changed.append(lot)
+        allocations.append([lot_id, take])
+        changed.append((lot_id, remaining - take))
     if need:
         raise ValidationError({"points": f"not enough points: {account.balance} available, {points} asked"})
-    _save_remaining(changed)
+    for lot_id, remaining in changed:
+        ledgers.execute(_SET_REMAINING, [remaining, lot_id])
     return allocations
 
 
 def _save_remaining(lots: list[PointsLot]) -> None:
-    """Write the lots' `remaining`: a plain UPDATE each (a spend usually touches one or two lots;
-    bulk_update's CASE expression costs more to build than it saves)."""
+    """Write the lots' `remaining`: a plain UPDATE each (a spend usually touches one or two lots)."""
     for lot in lots:
-        PointsLot.objects.filter(pk=lot.pk).update(remaining=lot.remaining)
+        ledgers.execute(_SET_REMAINING, [lot.remaining, lot.pk])
 
 
 def _settle(account: PointsAccount, at: datetime.datetime) -> None:
     """Make due pending lots spendable and lapse expired ones, so nothing uses a lapsed point
     even if the nightly job has not run yet."""
+    when = ledgers.db_datetime(at)
+    if not ledgers.fetch(_DUE_LOTS, [account.pk, when, when]):  # most calls find nothing: one cheap read
+        return
     due = list(PointsLot.objects.filter(Q(matured=False, available_at__lte=at) | Q(remaining__gt=0, expires_at__lte=at),
-                                        account=account).order_by("pk"))  # one read: most calls find nothing
+                                        account=account).order_by("pk"))
     for lot in due:
         if lot.matured or lot.available_at > at:
             continue
@@ -151,7 +163,7 @@ def lot_dates(policy: PointsPolicy, at: datetime.datetime) -> tuple[datetime.dat
 # --- points ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@ledgers.atomic
 def points_earn(*, member: Member, points: int, idempotency_key: str, at: datetime.datetime | None = None,
                 reason: str = "", sale: Sale | None = None, line_points: dict | None = None, store=None,
                 created_by=None, kind: str = PointsEntryKind.EARN) -> PointsEntry:
@@ -165,9 +177,9 @@ def points_earn(*, member: Member, points: int, idempotency_key: str, at: dateti
     _settle(account, at)
     available_at, expires_at = lot_dates(selectors.points_policy(), at)
     matured = available_at <= at
-    lot = PointsLot.objects.create(account=account, points=points, remaining=points, earned_at=at,
-                                   available_at=available_at, matured=matured, expires_at=expires_at, sale=sale,
-                                   line_points=line_points or {})
+    lot = ledgers.insert(PointsLot, account=account, points=points, remaining=points, earned_at=at,
+                         available_at=available_at, matured=matured, expires_at=expires_at, sale=sale,
+                         line_points=line_points or {})
     return _append(account, kind=kind, key=idempotency_key, at=at, delta=points if matured else 0,
                    pending_delta=0 if matured else points, lot=lot, sale=sale, store=store, reason=reason,
                    created_by=created_by, allocations=[[lot.pk, points]])
@@ -189,7 +201,7 @@ def points_earn_for_sale(*, sale: Sale, at: datetime.datetime | None = None) -> 
                        at=at or sale.sold_at, sale=sale, line_points=result.per_line, store=sale.store)
 
 
-@transaction.atomic
+@ledgers.atomic
 def points_spend(*, member: Member, points: int, idempotency_key: str, at: datetime.datetime | None = None,
                  reason: str = "", sale: Sale | None = None, store=None, created_by=None) -> PointsEntry:
     """Spend spendable points (a gift, a coupon, payment at the till), soonest-expiring lots first."""
@@ -368,7 +380,7 @@ def _locked_hold(hold: PointsHold) -> tuple[PointsAccount, PointsHold]:
     return account, PointsHold.objects.get(pk=hold.pk)
 
 
-@transaction.atomic
+@ledgers.atomic
 def points_capture(*, hold: PointsHold, at: datetime.datetime | None = None, sale: Sale | None = None
                    ) -> PointsEntry:
     """Make a hold final: the points were already taken from the balance when held."""
@@ -437,27 +449,37 @@ def points_expire(*, as_of: datetime.datetime | None = None) -> int:
 
 
 def _lock_member_tier(member_id: int, at: datetime.datetime) -> MemberTier:
-    state = MemberTier.objects.select_for_update().filter(member_id=member_id).first()
-    if state is None:
-        MemberTier.objects.get_or_create(member_id=member_id, defaults={"since": at})
-        state = MemberTier.objects.select_for_update().get(member_id=member_id)
+    # plain SQL (core.ledgers): every checkout locks the member's level
+    state = next(iter(ledgers.select(MemberTier, "member_id = %s", [member_id], lock=True)), None)
+    if state is None:  # the member's first level check: a row without a level, whoever inserts it first
+        ledgers.execute(_NEW_MEMBER_TIER, [member_id, ledgers.db_datetime(at)])
+        state = ledgers.select(MemberTier, "member_id = %s", [member_id], lock=True)[0]
     return state
+
+
+_NEW_MEMBER_TIER = ("INSERT INTO loyalty_membertier (member_id, tier_id, since, below_since, reviewed_at) "
+                    "VALUES (%s, NULL, %s, NULL, NULL) ON CONFLICT (member_id) DO NOTHING")
 
 
 def _change_tier(state: MemberTier, to: Tier | None, *, reason: str, at: datetime.datetime, value: int = 0,
                  sale: Sale | None = None, note: str = "", by=None) -> TierChange:
-    change = TierChange.objects.create(member_id=state.member_id, from_tier=state.tier, to_tier=to, reason=reason,
-                                       window_value=value, sale=sale, note=note, changed_at=at, created_by=by)
+    change = TierChange.objects.create(member_id=state.member_id, from_tier_id=state.tier_id, to_tier=to,
+                                       reason=reason, window_value=value, sale=sale, note=note, changed_at=at,
+                                       created_by=by)
     state.tier, state.since, state.below_since = to, at, None
     state.save()
     return change
 
 
-def _rung_of(ladder: list[tiers.Rung], tier: Tier | None) -> tiers.Rung | None:
-    return next((r for r in ladder if tier is not None and r.id == tier.pk), None)
+def _rung_of(ladder: list[tiers.Rung], tier: Tier | int | None) -> tiers.Rung | None:
+    tier_id = tier.pk if isinstance(tier, Tier) else tier
+    return next((r for r in ladder if tier_id is not None and r.id == tier_id), None)
 
 
-@transaction.atomic
+_REFUNDED = "SELECT COALESCE(SUM(amount_fen), 0) FROM sales_refund WHERE sale_id = %s"
+
+
+@ledgers.atomic
 def tier_evaluate_after_sale(*, sale: Sale, at: datetime.datetime | None = None) -> TierChange | None:
     """Upgrade at once when the sale (alone, or with the window's other spend) earns a higher level."""
     at = at or timezone.now()
@@ -467,9 +489,9 @@ def tier_evaluate_after_sale(*, sale: Sale, at: datetime.datetime | None = None)
     start, end = tiers.current_window(policy.window, policy.rolling_days, sale.sold_at,
                                       timezone.get_current_timezone())
     value, _largest = selectors.window_figures(sale.member_id, policy, start, end)
-    refunded = sale.refunds.aggregate(a=Sum("amount_fen", default=0))["a"]
+    refunded = ledgers.fetch(_REFUNDED, [sale.pk])[0][0]
     supported = tiers.supported_rung(ladder, value, single_purchase_fen=sale.total_fen - refunded)
-    current = _rung_of(ladder, state.tier)
+    current = _rung_of(ladder, state.tier_id)
     if supported is None or (current is not None and supported.rank <= current.rank):
         return None
     return _change_tier(state, rows[supported.id], reason=TierChangeReason.SALE, at=at, value=value, sale=sale)

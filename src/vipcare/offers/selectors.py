@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from vipcare.core.memo import memoized
+from vipcare.loyalty.configuration import shared
 from vipcare.loyalty.models import Tier
 from vipcare.members.models import Member
 from vipcare.offers import occasions
@@ -15,12 +15,12 @@ from vipcare.offers.models import Coupon, CouponRule, CouponTemplate, MemberDay,
 from vipcare.offers.pricing import CouponOffer
 
 
-@memoized
+@shared
 def offers_policy() -> OffersPolicy:
     return OffersPolicy.objects.get_or_create(pk=1)[0]
 
 
-@memoized
+@shared
 def active_member_days() -> list[MemberDay]:
     return list(MemberDay.objects.filter(is_active=True).select_related("min_tier"))
 

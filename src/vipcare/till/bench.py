@@ -16,7 +16,11 @@ One run, on a fresh copy of a prepared database each time:
   no Django. The floor of what the database itself costs.
 
 After each phase `check ledgers` runs on its database. Prints JSON. Children are this module run
-as `python -m vipcare.till.bench ROLE`, with the database and keys in their environment.
+as `python -m vipcare.till.bench ROLE`, with the database and keys in their environment. Two roles
+serve to look at one checkout by hand, on the database in VIPCARE_DATA_DIR (or DATABASE_URL):
+
+    python -m vipcare.till.bench prepare --clients 1 --members 200 --fixture F
+    python -m vipcare.till.bench profile --fixture F --checkouts 300
 """
 
 import http.client
@@ -461,6 +465,50 @@ def role_driver_worker(clients: int, mine: list[int], fixture: Path, seconds: fl
     return _worker(clients, mine, fixture, seconds, warmup, lambda: DriverCheckout().send)
 
 
+def role_profile(checkouts: int, fixture: Path) -> dict:
+    """One thread, in-process: what one checkout costs (`python -m vipcare.till.bench profile`, on a
+    database made by `prepare`): its statements and Python function calls, then the CPU and wall
+    time of `checkouts` more, each a new key through the idempotency helper and the view's
+    `checkout_answer`."""
+    _setup_django()
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vipcare.core.idempotency import idempotent
+    from vipcare.org.auth import api_key_for
+    from vipcare.till import schemas
+    from vipcare.till.api import checkout_answer
+
+    data = json.loads(fixture.read_text())
+    basket, raw, run = Basket(data["members"], 0, 1, seed=1), data["keys"][0], secrets.token_hex(4)
+
+    def one(n: int) -> None:
+        body, _coupon = basket.next()
+        api_key, payload, idem = api_key_for(raw), schemas.CheckoutIn(**body), f"{run}-{n}"
+        result = idempotent(api_key=api_key, key=idem, operation="till.checkout",
+                            payload=payload.model_dump(mode="json"),
+                            perform=lambda: checkout_answer(api_key, payload, idem))
+        if result.status_code != 201:
+            raise RuntimeError(result.body)
+
+    for n in range(10):  # warm: imports, the configuration, the statement texts
+        one(n)
+    profile = cProfile.Profile()
+    with CaptureQueriesContext(connection) as queries:
+        profile.enable()
+        one(10)
+        profile.disable()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for n in range(11, 11 + checkouts):
+        one(n)
+    return {"statements": len(queries.captured_queries), "python_calls": pstats.Stats(profile).total_calls,
+            "cpu_ms": round((time.process_time() - cpu) / checkouts * 1000, 2),
+            "wall_ms": round((time.perf_counter() - wall) / checkouts * 1000, 2)}
+
+
 def role_check() -> dict:
     _setup_django()
     from vipcare.loyalty.integrity import check_ledgers
@@ -484,6 +532,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--ports", default="")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mine", default="")
+    parser.add_argument("--checkouts", type=int, default=300)
     a = parser.parse_args(argv)
     mine = [int(i) for i in a.mine.split(",") if i]
     if a.role == "prepare":
@@ -496,6 +545,8 @@ def main(argv: list[str]) -> None:
         result = role_services_worker(a.clients, mine, a.fixture, a.seconds, a.warmup)
     elif a.role == "driver-worker":
         result = role_driver_worker(a.clients, mine, a.fixture, a.seconds, a.warmup)
+    elif a.role == "profile":
+        result = role_profile(a.checkouts, a.fixture)
     elif a.role == "check":
         result = role_check()
     else:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from vipcare.core import ledgers
 from vipcare.core.audit import audit_record
 from vipcare.core.ledgers import entry_for_key, lock_member_accounts
 from vipcare.core.models import AuditAction
@@ -48,13 +49,17 @@ def _append(account: WalletAccount, *, kind: str, key: str, at: datetime.datetim
     account.bonus_fen += bonus
     if account.principal_fen < 0 or account.bonus_fen < 0:
         raise ValidationError({"amount_fen": "not enough stored value"})
-    entry = WalletEntry.objects.create(
-        account=account, kind=kind, principal_delta=principal, bonus_delta=bonus,
+    # plain SQL (core.ledgers): a payment at the till is on the checkout's hot path
+    entry = ledgers.insert(
+        WalletEntry, account=account, kind=kind, principal_delta=principal, bonus_delta=bonus,
         principal_after=account.principal_fen, bonus_after=account.bonus_fen, idempotency_key=key, created_at=at,
         **fields,
     )
-    account.save(update_fields=["principal_fen", "bonus_fen"])
+    ledgers.execute(_SET_BALANCE, [account.principal_fen, account.bonus_fen, account.pk])
     return entry
+
+
+_SET_BALANCE = "UPDATE wallet_walletaccount SET principal_fen = %s, bonus_fen = %s WHERE id = %s"
 
 
 def _check_amount(amount_fen: int) -> None:
@@ -93,7 +98,7 @@ def wallet_top_up(*, member: Member, idempotency_key: str, store: Store, plan: T
                    store=store, plan=plan, created_by=created_by)
 
 
-@transaction.atomic
+@ledgers.atomic
 def wallet_pay(*, member: Member, amount_fen: int, idempotency_key: str, store: Store, sale: Sale | None = None,
                at: datetime.datetime | None = None, created_by=None) -> WalletEntry:
     """Pay with the card in any store: principal and bonus pro rata to the balances (rules.py)."""
@@ -199,7 +204,7 @@ def _locked_hold(hold: WalletHold) -> tuple[WalletAccount, WalletHold]:
     return account, WalletHold.objects.get(pk=hold.pk)
 
 
-@transaction.atomic
+@ledgers.atomic
 def wallet_capture(*, hold: WalletHold, at: datetime.datetime | None = None, sale: Sale | None = None) -> WalletEntry:
     """Make a hold a payment; the money already left the balances when it was held."""
     at = at or timezone.now()

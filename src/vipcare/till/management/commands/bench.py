@@ -22,8 +22,8 @@ class Command(BaseCommand):
                           help="default: postgres if DATABASE_URL is set, else sqlite. PostgreSQL benches in new "
                                "databases on DATABASE_URL's server; SQLite in a temporary folder")
         till.add_argument("--servers", type=int, default=None,
-                          help="vipcare serve processes (default: 1 on SQLite, whose writers queue best in one "
-                               "process; 2 on PostgreSQL, one per core)")
+                          help="vipcare serve processes (default 2, one per core; on SQLite their writers queue "
+                               "on one lock, vipcare.core.sqlite3)")
         till.add_argument("--threads", type=int, default=8, help="waitress threads per server (default 8)")
         till.add_argument("--members", type=int, default=1000, help="members the checkouts spread over")
         till.add_argument("--repeat", type=int, default=1, help="runs; the medians are reported")
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if options["clients"] < 1 or options["seconds"] <= 0:
             raise CommandError("--clients and --seconds must be above zero")
         phases = tuple(p for p in options["phases"].split(",") if p)
-        servers = options["servers"] or (1 if database == "sqlite" else 2)
+        servers = options["servers"] or 2
         report = run(clients=options["clients"], seconds=options["seconds"], database=database, servers=servers,
                      threads=options["threads"], members=options["members"], repeat=options["repeat"],
                      warmup=options["warmup"], phases=phases)
