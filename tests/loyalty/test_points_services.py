@@ -17,6 +17,7 @@ from vipcare.loyalty.services import (
     points_expire,
     points_hold,
     points_holds_release_expired,
+    points_open,
     points_release,
     points_reverse_for_refund,
     points_spend,
@@ -229,6 +230,32 @@ def test_points_adjust_needs_a_role_and_a_reason_and_is_audited(member, policy, 
                   idempotency_key="a2", at=at())
     assert account(member).balance == 30
     assert AuditLogEntry.objects.filter(action="points_adjust").count() == 2
+    assert_ledgers_clean()
+
+
+def test_points_open_carries_points_over_with_the_old_expiry_once(member, policy, ops_manager, cashier):
+    with pytest.raises(PermissionDenied):
+        points_open(member=member, points=500, opened_by=cashier.user, idempotency_key="o", reason="old card")
+    for bad in ({"points": 0}, {"points": -5}, {"reason": " "}, {"expires_at": at(-1)}):
+        with pytest.raises(ValidationError):
+            points_open(**{"member": member, "points": 500, "opened_by": ops_manager.user, "idempotency_key": "o",
+                           "reason": "old card", "at": at(), **bad})
+    assert not PointsAccount.objects.filter(member=member, balance__gt=0).exists()
+    entry = points_open(member=member, points=500, expires_at=at(40), opened_by=ops_manager.user,
+                        idempotency_key="o", reason="old card", at=at())
+    assert entry.kind == "opening" and entry.lot.expires_at == at(40) and entry.lot.matured
+    # the same key again: the same entry, nothing added
+    assert points_open(member=member, points=500, opened_by=ops_manager.user, idempotency_key="o",
+                       reason="old card", at=at()).pk == entry.pk
+    assert account(member).balance == 500
+    # without a date the lot lapses as the policy says for points earned that day
+    later = points_open(member=member, points=100, opened_by=ops_manager.user, idempotency_key="o2",
+                        reason="second card", at=at())
+    assert later.lot.expires_at == points_earn(member=member, points=1, idempotency_key="e", at=at()).lot.expires_at
+    # the old system's date holds: the lot lapses on it, not the policy's
+    points_expire(as_of=at(41))
+    assert account(member).balance == 101
+    assert AuditLogEntry.objects.filter(action="points_adjust", user=ops_manager.user).count() == 2
     assert_ledgers_clean()
 
 

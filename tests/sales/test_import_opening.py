@@ -74,11 +74,13 @@ def test_opening_import_writes_points_with_their_expiry_and_stored_value_apart(t
     expected = timezone.make_aware(datetime.datetime.fromisoformat(NEXT_YEAR) + datetime.timedelta(days=1))
     assert lot.expires_at == expected and lot.matured  # lapses after the old system's last day
     assert PointsLot.objects.get(account__member=members[1]).expires_at is not None  # the policy's expiry
+    assert set(PointsEntry.objects.values_list("kind", flat=True)) >= {"opening"}
     entry = WalletEntry.objects.get(account__member=members[0])
-    assert entry.store == store and entry.created_by == ops_manager.user and "opening balance" in entry.reason
+    assert entry.kind == "opening" and entry.store == store and entry.created_by == ops_manager.user
+    assert "opening balance" in entry.reason
     points_spend(member=members[0], points=12680, idempotency_key="spend-all")  # no return window in the way
     assert_ledgers_clean()
-    # the adjustments and the import are in the audit log, in the operations manager's name
+    # the opening points and the import are in the audit log, in the operations manager's name
     assert AuditLogEntry.objects.filter(action="points_adjust", user=ops_manager.user).count() == 3
     assert AuditLogEntry.objects.filter(action="import", user=ops_manager.user).count() == 1
     assert ImportBatch.objects.get().kind == "opening"

@@ -14,6 +14,7 @@ from vipcare.wallet.services import (
     wallet_cash_out,
     wallet_hold,
     wallet_holds_release_expired,
+    wallet_open,
     wallet_pay,
     wallet_refund_payment,
     wallet_release,
@@ -141,3 +142,24 @@ def test_wallet_pay_for_a_merged_member_is_refused(member, store):
     with pytest.raises(ValidationError, match="merged"):
         wallet_top_up(member=duplicate, pay_fen=100, idempotency_key="t", store=store)
     assert not WalletEntry.objects.exists()
+
+
+def test_wallet_open_carries_principal_and_bonus_over_once(member, store, ops_manager, cashier):
+    with pytest.raises(PermissionDenied):
+        wallet_open(member=member, principal_fen=1000, bonus_fen=0, idempotency_key="o", opened_by=cashier.user,
+                    reason="old card")
+    for bad in ({"principal_fen": -1}, {"bonus_fen": 1.5}, {"principal_fen": 0, "bonus_fen": 0}, {"reason": ""}):
+        with pytest.raises(ValidationError):
+            wallet_open(**{"member": member, "principal_fen": 1000, "bonus_fen": 300, "idempotency_key": "o",
+                           "opened_by": ops_manager.user, "reason": "old card", **bad})
+    assert not WalletEntry.objects.exists()
+    entry = wallet_open(member=member, principal_fen=1000, bonus_fen=300, idempotency_key="o", store=store,
+                        opened_by=ops_manager.user, reason="old card", at=at())
+    assert entry.kind == "opening" and balances(member) == (1000, 300)
+    assert wallet_open(member=member, principal_fen=1000, bonus_fen=300, idempotency_key="o", store=store,
+                       opened_by=ops_manager.user, reason="old card", at=at()).pk == entry.pk
+    assert balances(member) == (1000, 300)
+    # the carried-over balance is a liability of the store it is attributed to, aged from the day it came
+    assert wallet_liability(as_of=at(10)) == [LiabilityRow(store_id=store.pk, age="0-90",
+                                                           principal_fen=1000, bonus_fen=300)]
+    assert_ledgers_clean()

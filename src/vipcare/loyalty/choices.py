@@ -39,6 +39,7 @@ class PointsEntryKind(models.TextChoices):
     SPEND = "spend", _("Spent")
     EXPIRE = "expire", _("Expired")
     ADJUST = "adjust", _("Adjusted by staff")
+    OPENING = "opening", _("Opening balance carried over")
     REFUND_REVERSAL = "refund_reversal", _("Taken back for a refund")
     PAYMENT_REFUND = "payment_refund", _("Payment given back for a refund")
     HOLD = "hold", _("Held")

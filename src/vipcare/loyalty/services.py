@@ -253,6 +253,38 @@ def points_adjust(*, member: Member, points: int, reason: str, adjusted_by, idem
 
 
 @transaction.atomic
+def points_open(*, member: Member, points: int, opened_by, idempotency_key: str, reason: str,
+                expires_at: datetime.datetime | None = None, at: datetime.datetime | None = None,
+                request=None) -> PointsEntry:
+    """Carry a member's points over from an old card system: one spendable lot that lapses when
+    the old system said (`expires_at`), or as the policy says for points earned today. Authorised
+    roles only, in the audit log, like an adjustment."""
+    if not _may_adjust(opened_by):
+        raise PermissionDenied("only operations managers and administrators may carry points over")
+    if not reason.strip():
+        raise ValidationError({"reason": "say where the points come from"})
+    if not isinstance(points, int) or points <= 0:
+        raise ValidationError({"points": "must be a whole number above zero"})
+    at = at or timezone.now()
+    if expires_at is not None and expires_at <= at:
+        raise ValidationError({"expires_at": "these points have already lapsed"})
+    account = _lock_account(member)
+    if (done := _replay(account, idempotency_key, PointsEntryKind.OPENING)) is not None:
+        return done
+    _check_member(member)
+    _settle(account, at)
+    if expires_at is None:
+        _available_at, expires_at = lot_dates(selectors.points_policy(), at)
+    lot = PointsLot.objects.create(account=account, points=points, remaining=points, earned_at=at,
+                                   available_at=at, matured=True, expires_at=expires_at)
+    entry = _append(account, kind=PointsEntryKind.OPENING, key=idempotency_key, at=at, delta=points, lot=lot,
+                    allocations=[[lot.pk, points]], reason=reason, created_by=opened_by)
+    audit_record(user=opened_by, action=AuditAction.POINTS_ADJUST, target=member, request=request,
+                 detail={"points": points, "reason": reason, "entry_id": entry.pk, "opening": True})
+    return entry
+
+
+@transaction.atomic
 def points_reverse_for_refund(*, refund: Refund, at: datetime.datetime | None = None) -> PointsEntry | None:
     """Take back what the refunded part of a sale earned, line by line in proportion.
 

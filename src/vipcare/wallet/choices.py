@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class WalletEntryKind(models.TextChoices):
     TOP_UP = "top_up", _("Top-up")
+    OPENING = "opening", _("Opening balance carried over")
     PAY = "pay", _("Payment")
     REFUND_TO_BALANCE = "refund_to_balance", _("Payment refunded to the card")
     REFUND_PRINCIPAL_CASHOUT = "cash_out", _("Unused principal paid out")

@@ -71,7 +71,8 @@ def wallet_liability(*, as_of: datetime.datetime | None = None) -> list[Liabilit
             todo += more
         hp, hb = held.get(account.pk, (0, 0))
         principal, bonus = account.principal_fen + hp, account.bonus_fen + hb
-        top_ups = WalletEntry.objects.filter(account_id__in=sources, kind=WalletEntryKind.TOP_UP,
+        top_ups = WalletEntry.objects.filter(account_id__in=sources,
+                                             kind__in=[WalletEntryKind.TOP_UP, WalletEntryKind.OPENING],
                                              created_at__lte=as_of).order_by("-created_at", "-pk")
         for entry in top_ups.values("store_id", "created_at", "principal_delta", "bonus_delta"):
             if principal == 0 and bonus == 0:

@@ -98,6 +98,33 @@ def wallet_top_up(*, member: Member, idempotency_key: str, store: Store, plan: T
                    store=store, plan=plan, created_by=created_by)
 
 
+# Who may carry stored value over from an old card system.
+OPEN_ROLES = {Role.ADMIN, Role.OPERATIONS_MANAGER}
+
+
+@transaction.atomic
+def wallet_open(*, member: Member, principal_fen: int, bonus_fen: int, idempotency_key: str, opened_by, reason: str,
+                store: Store | None = None, at: datetime.datetime | None = None) -> WalletEntry:
+    """Carry a member's stored value over from an old card system, principal and bonus kept apart
+    (a top-up's bonus otherwise comes only from a plan). Authorised roles only."""
+    if not user_has_role(opened_by, OPEN_ROLES):
+        raise PermissionDenied("only operations managers and administrators may carry stored value over")
+    if not reason.strip():
+        raise ValidationError({"reason": "say where the balance comes from"})
+    for field, amount in (("principal_fen", principal_fen), ("bonus_fen", bonus_fen)):
+        if not isinstance(amount, int) or amount < 0:
+            raise ValidationError({field: "must be a whole number of fen, zero or more"})
+    if not principal_fen and not bonus_fen:
+        raise ValidationError({"principal_fen": "nothing to carry over"})
+    at = at or timezone.now()
+    account = _lock_account(member)
+    if (done := _replay(account, idempotency_key, WalletEntryKind.OPENING)) is not None:
+        return done
+    _check_member(member)
+    return _append(account, kind=WalletEntryKind.OPENING, key=idempotency_key, at=at, principal=principal_fen,
+                   bonus=bonus_fen, store=store or member.home_store, reason=reason[:200], created_by=opened_by)
+
+
 @ledgers.atomic
 def wallet_pay(*, member: Member, amount_fen: int, idempotency_key: str, store: Store, sale: Sale | None = None,
                at: datetime.datetime | None = None, created_by=None) -> WalletEntry:

@@ -5,11 +5,11 @@ One row per member (card number or phone): points, optionally the day they lapse
 value's principal and bonus. Each member's balances are written through the ledgers' services,
 row by row, so the ledger invariants hold exactly as for any other change:
 
-- points: `points_adjust` — an authorised person's adjustment with a reason, in the audit log,
-  spendable at once (not held back by a return window), as a lot that lapses like earned points;
-  the file's expiry date, when given, becomes that lot's expiry;
-- stored value: one entry with the principal and the bonus kept apart, in the same way a top-up
-  is written (the member's home store is where the money is attributed).
+- points: `loyalty.services.points_open` — an opening entry in the name of an authorised person,
+  with a reason, in the audit log, spendable at once (not held back by a return window), as a lot
+  that lapses on the file's expiry date, or like points earned today when the file gives none;
+- stored value: `wallet.services.wallet_open` — one opening entry with the principal and the bonus
+  kept apart (the member's home store is where the money is attributed).
 
 Both carry the key `opening-balance` on the member's account: a member has one opening balance,
 so running the same file again, or another file naming the same member, adds nothing; a file
@@ -20,13 +20,12 @@ import datetime
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vipcare.core import crypto
-from vipcare.loyalty.models import PointsEntry, PointsLot
-from vipcare.loyalty.services import ADJUST_ROLES, points_adjust
+from vipcare.loyalty.models import PointsEntry
+from vipcare.loyalty.services import ADJUST_ROLES, points_open
 from vipcare.members.choices import MemberStatus
 from vipcare.members.models import Member
 from vipcare.org.selectors import user_has_role
@@ -35,9 +34,8 @@ from vipcare.sales.importing.batch import batch_run
 from vipcare.sales.importing.common import BadValue, Column, ErrorLog, ImportReport, map_columns, parse_date, parse_fen
 from vipcare.sales.importing.readers import RowSource, inspect_file
 from vipcare.sales.models import ImportBatch
-from vipcare.wallet import services as wallet
-from vipcare.wallet.choices import WalletEntryKind
 from vipcare.wallet.models import WalletEntry
+from vipcare.wallet.services import wallet_open
 
 OPENING_KEY = "opening-balance"  # the idempotency key on each member's points and stored-value accounts
 
@@ -187,25 +185,8 @@ class _OpeningImport:
     def _write(self, member: Member, amounts: dict, expires_at: datetime.datetime | None, *,
                at: datetime.datetime, note: str) -> None:
         if amounts["points"]:
-            entry = points_adjust(member=member, points=amounts["points"], adjusted_by=self.user, at=at,
-                                  idempotency_key=OPENING_KEY, reason=f"期初积分 opening balance ({note})")
-            if expires_at is not None:
-                # The old system's expiry, not the policy's: loyalty has no service that takes one yet.
-                PointsLot.objects.filter(pk=entry.lot_id).update(expires_at=expires_at)
+            points_open(member=member, points=amounts["points"], expires_at=expires_at, opened_by=self.user, at=at,
+                        idempotency_key=OPENING_KEY, reason=f"期初积分 opening balance ({note})")
         if amounts["principal"] or amounts["bonus"]:
-            _wallet_open(member=member, principal_fen=amounts["principal"], bonus_fen=amounts["bonus"], at=at,
-                         created_by=self.user, reason=f"期初储值 opening balance ({note})")
-
-
-def _wallet_open(*, member: Member, principal_fen: int, bonus_fen: int, at: datetime.datetime, created_by,
-                 reason: str) -> WalletEntry:
-    """One stored-value entry with the principal and bonus carried over, kept apart, as a top-up
-    is written: the account locked, the key replayed, the cached balances updated. The wallet
-    services have no public service for an entry with both (a top-up's bonus comes from a plan)."""
-    with transaction.atomic():
-        account = wallet._lock_account(member)
-        if (done := wallet._replay(account, OPENING_KEY, WalletEntryKind.TOP_UP)) is not None:
-            return done
-        wallet._check_member(member)
-        return wallet._append(account, kind=WalletEntryKind.TOP_UP, key=OPENING_KEY, at=at, principal=principal_fen,
-                              bonus=bonus_fen, store=member.home_store, reason=reason[:200], created_by=created_by)
+            wallet_open(member=member, principal_fen=amounts["principal"], bonus_fen=amounts["bonus"], at=at,
+                        idempotency_key=OPENING_KEY, opened_by=self.user, reason=f"期初储值 opening balance ({note})")
