@@ -30,6 +30,7 @@ class CouponSource(models.TextChoices):
     RULE = "rule", _("Issued by a rule")
     BULK = "bulk", _("Issued in bulk")
     REISSUE = "reissue", _("Reissued after a refund")
+    REWARD = "reward", _("Redeemed for points")
 
 
 class RuleTrigger(models.TextChoices):

@@ -128,7 +128,7 @@ def reward_redeem(*, reward: Reward, member: Member, idempotency_key: str, store
     if reward.kind == RewardKind.COUPON:
         try:
             redemption.coupon = coupon_issue(template=reward.coupon_template, member=member,
-                                             issue_key=f"reward:{redemption.pk}", source=CouponSource.RULE, at=at,
+                                             issue_key=f"reward:{redemption.pk}", source=CouponSource.REWARD, at=at,
                                              note=f"积分兑换 {reward.name}"[:200])
         except ValidationError as error:
             raise RewardRefused("coupon_refused", "; ".join(error.messages)) from None
