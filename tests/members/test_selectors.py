@@ -1,12 +1,47 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from tests import factories
 from vipcare.members import cards
+from vipcare.members.models import Member
 from vipcare.members.selectors import duplicate_groups, member_identify, member_search, members_visible_to
+from vipcare.members.services import member_merge
 
 
 def test_member_identify_by_card_phone_and_qr(member):
     assert member_identify(member.card_no) == member
     assert member_identify("13812345678") == member
     assert member_identify(cards.qr_payload(member.card_no)) == member
+
+
+def test_member_identify_reads_the_whole_row_by_default(member):
+    found = member_identify(member.card_no)
+    assert found.get_deferred_fields() == set()
+    stored = Member.objects.get(pk=member.pk)
+    assert [getattr(found, f.attname) for f in Member._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in Member._meta.concrete_fields]
+    assert found.email == "lina@example.com" and found.phone == "13812345678"
+
+
+def test_member_identify_only_some_fields_reads_and_decrypts_only_those(member):
+    for identifier in (member.card_no, "13812345678", cards.qr_payload(member.card_no)):
+        found = member_identify(identifier, only=("card_no", "phone"))
+        assert found == member
+        assert {"email", "address", "birthday", "name", "extra"} <= found.get_deferred_fields()
+        assert "phone" not in found.get_deferred_fields() and "status" not in found.get_deferred_fields()
+        with CaptureQueriesContext(connection) as queries:
+            assert (found.card_no, found.phone, found.status) == (member.card_no, "13812345678", "active")
+            assert found.merged_into_id is None
+        assert len(queries) == 0
+        assert found.email == "lina@example.com"  # a field left out is still there, read when asked for
+
+
+def test_member_identify_follows_a_merge_with_only_some_fields(member):
+    duplicate = factories.member(name="李娜", phone="13900000009")
+    member_merge(keep=member, duplicate=duplicate)
+    found = member_identify(duplicate.card_no, only=("birthday_key",))
+    assert found == member and found.status == "active"
+    assert member_identify(duplicate.card_no) == member
 
 
 def test_member_identify_refuses_forged_qr(member):

@@ -2,9 +2,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from vipcare.sales.models import Refund, Sale, SaleLine
+from vipcare.sales.schemas import sale_body
 from vipcare.sales.services import LineInput, RefundLineInput, refund_record, sale_record
 
 NOW = timezone.now()
@@ -23,6 +26,22 @@ def test_sale_record_totals_lines_after_discount(sale):
     assert sale.item_count == 3
     line = sale.lines.get(sku="EL-001")
     assert (line.amount_fen, line.member_id, line.store_id, line.sold_at) == (53820, sale.member_id, sale.store_id, NOW)
+
+
+def test_sale_record_answers_with_what_was_stored(sale):
+    # the sale and its lines are written by plain SQL and not read back: they must equal the rows
+    stored = Sale.objects.get(pk=sale.pk)
+    assert [(f.attname, getattr(sale, f.attname)) for f in Sale._meta.concrete_fields] == [
+        (f.attname, getattr(stored, f.attname)) for f in Sale._meta.concrete_fields]
+    with CaptureQueriesContext(connection) as queries:
+        lines = list(sale.lines.all())
+        body = sale_body(sale)
+    assert len(queries) == 0  # the lines, the store and the member came with the sale
+    assert [line.pk for line in lines] == sorted(stored.lines.values_list("pk", flat=True))
+    assert [(f.attname, getattr(line, f.attname)) for line in lines for f in SaleLine._meta.concrete_fields] == [
+        (f.attname, getattr(line, f.attname)) for line in stored.lines.order_by("pk")
+        for f in SaleLine._meta.concrete_fields]
+    assert body == sale_body(stored)
 
 
 @pytest.mark.parametrize(

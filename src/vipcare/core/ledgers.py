@@ -108,8 +108,11 @@ def execute(sql: str, params=()) -> int:
 
 
 @functools.cache
-def _select_sql(model, where: str, lock: bool, vendor: str) -> tuple[str, list[str], list]:
+def _select_sql(model, where: str, lock: bool, vendor: str, only: tuple[str, ...] | None
+                ) -> tuple[str, list[str], list]:
     fields = model._meta.concrete_fields
+    if only is not None:  # the primary key always, then the named fields in the model's order
+        fields = [f for f in fields if f.primary_key or f.name in only or f.attname in only]
     sql = (f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(model._meta.db_table)} WHERE {where}"
            f"{for_update() if lock else ''}")
     converters = []  # what the ORM's compiler applies to each column (dates made aware, JSON parsed, …)
@@ -120,10 +123,12 @@ def _select_sql(model, where: str, lock: bool, vendor: str) -> tuple[str, list[s
     return sql, [f.attname for f in fields], converters
 
 
-def select(model: type[models.Model], where: str, params=(), *, lock: bool = False) -> list:
+def select(model: type[models.Model], where: str, params=(), *, lock: bool = False,
+           only: tuple[str, ...] | None = None) -> list:
     """Instances of `model` from `SELECT <every column> … WHERE <where>` (a constant SQL text with
-    %s parameters), locked FOR UPDATE where the database has row locks when `lock`."""
-    sql, names, converters = _select_sql(model, where, lock, connection.vendor)
+    %s parameters), locked FOR UPDATE where the database has row locks when `lock`. With `only`
+    (field names), just those columns and the primary key, the rest deferred as by `QuerySet.only`."""
+    sql, names, converters = _select_sql(model, where, lock, connection.vendor, only)
     instances = []
     for row in fetch(sql, params):
         values = list(row)

@@ -2,7 +2,7 @@
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 
-from vipcare.core import crypto
+from vipcare.core import crypto, ledgers
 from vipcare.members import cards
 from vipcare.members.choices import MemberStatus
 from vipcare.members.models import Member
@@ -21,13 +21,29 @@ def members_visible_to(staff: Staff) -> QuerySet[Member]:
     return members.filter(Q(home_store_id__in=store_ids) | Q(account_manager=staff) | Exists(bought_here))
 
 
-def member_identify(identifier: str) -> Member | None:
+# Plain SQL (core.ledgers): every till request identifies its member, and the ORM's query and the
+# whole archive row (every encrypted field decrypted) cost about a sixth of a checkout's Python.
+_BY_CARD = "card_no = %s"
+_BY_PHONE = "phone_index = %s AND status = %s ORDER BY enrolled_at, id LIMIT 1"
+_BY_ID = "id = %s"
+
+
+def _one(where: str, params: list, only: tuple[str, ...] | None) -> Member | None:
+    found = ledgers.select(Member, where, params, only=only)
+    return found[0] if found else None
+
+
+def member_identify(identifier: str, *, only: tuple[str, ...] | None = None) -> Member | None:
     """The member a phone number, card number or QR payload belongs to, across the whole mall.
 
     A member who shows their card or gives their number may be served in any store (one archive,
     no islands), so identification is not scoped; lists and searches are.
     A card number of a merged member finds the member it was merged into.
+    With `only` (field names, as `QuerySet.only`), just those fields are read and decrypted; the
+    status and the merge are always read.
     """
+    if only is not None:
+        only = tuple(sorted({*only, "status", "merged_into"}))
     identifier = (identifier or "").strip()
     if not identifier:
         return None
@@ -36,18 +52,16 @@ def member_identify(identifier: str) -> Member | None:
             identifier = cards.card_no_from_qr(identifier)
         except ValueError:
             return None
-    member = Member.objects.filter(card_no=identifier).first()
+    member = _one(_BY_CARD, [identifier], only)
     if member is None:
         try:
             index = crypto.phone_index(identifier)
         except ValueError:
             return None
         # Several cards may share a phone until they are merged: the oldest is the main one.
-        member = (
-            Member.objects.filter(phone_index=index, status=MemberStatus.ACTIVE).order_by("enrolled_at", "pk").first()
-        )
+        member = _one(_BY_PHONE, [index, MemberStatus.ACTIVE.value], only)
     while member is not None and member.merged_into_id:
-        member = member.merged_into
+        member = _one(_BY_ID, [member.merged_into_id], only)
     return member
 
 

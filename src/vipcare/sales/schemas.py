@@ -138,7 +138,9 @@ def sale_body(sale: Sale) -> dict:
         id=sale.pk, store_code=sale.store.code, receipt_no=sale.receipt_no, sold_at=timezone.localtime(sale.sold_at),
         total_fen=sale.total_fen, item_count=sale.item_count, staff_no=sale.staff.staff_no if sale.staff else None,
         member=member_body(sale.member),
-        lines=[SaleLineOut.model_validate(line, from_attributes=True) for line in sale.lines.order_by("pk")],
+        # all() rather than order_by(): a sale just recorded has its lines with it (sale_record)
+        lines=[SaleLineOut.model_validate(line, from_attributes=True)
+               for line in sorted(sale.lines.all(), key=lambda line: line.pk)],
     ).model_dump(mode="json")
 
 

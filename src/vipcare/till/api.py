@@ -34,8 +34,13 @@ def _refused(refused: TillRefused) -> Status:
     return Status(refused.status, refused.body())
 
 
+# What the till reads of a member: pricing needs the status and birthday key, the answer the card,
+# name and phone; the rest of the archive (decrypted field by field) is left in the database.
+_MEMBER_FIELDS = ("card_no", "name", "phone", "status", "birthday_key", "merged_into")
+
+
 def _member(identifier: str) -> Member:
-    member = member_identify(identifier)
+    member = member_identify(identifier, only=_MEMBER_FIELDS)
     if member is None:
         raise TillRefused(404, "member_not_found", "no member with this card number, phone or QR code", "member")
     return member

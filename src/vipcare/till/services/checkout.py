@@ -49,9 +49,6 @@ def _locked_hold(hold_id: int, store: Store, member: Member, now: datetime.datet
     return hold
 
 
-_LINE_IDS = "SELECT id FROM sales_saleline WHERE sale_id = %s ORDER BY id"
-
-
 @memo_scope()
 @transaction.atomic
 def till_checkout(*, store: Store, member: Member, lines: list[TillLine], receipt_no: str,
@@ -93,7 +90,7 @@ def _checkout(*, store: Store, member: Member, lines: list[TillLine], receipt_no
                          discount_fen=line.discount_fen + off, brand=line.brand, sku=line.sku,
                          category=line.category) for line, off in zip(lines, discounts, strict=True)],
     )
-    line_ids = [pk for (pk,) in ledgers.fetch(_LINE_IDS, [sale.pk])]
+    line_ids = [line.pk for line in sale.lines.all()]  # as sale_record made them, in order: no read
 
     points_entry = wallet_entry = None
     allocations: list = []
