@@ -178,12 +178,12 @@ def test_fits_from_a_sample_then_newton_reach_the_same_maximum(cdnow, bgnbd, gam
     x, t_x, T, m = cdnow
     again = clv.bgnbd_fit(x, t_x, T)
     for name in ("r", "alpha", "a", "b", "log_likelihood"):
-        assert getattr(again, name) == pytest.approx(getattr(bgnbd, name), rel=1e-7), name
+        assert getattr(again, name) == pytest.approx(getattr(bgnbd, name), rel=1e-6), name
     again_gg = clv.gamma_gamma_fit(x[x > 0], m[x > 0])
     for name in ("p", "q", "gamma", "log_likelihood"):
-        assert getattr(again_gg, name) == pytest.approx(getattr(gamma_gamma, name), rel=1e-7), name
+        assert getattr(again_gg, name) == pytest.approx(getattr(gamma_gamma, name), rel=1e-6), name
     days = clv.bgnbd_fit(*members_in_days)
     monkeypatch.setattr(clv, "_SAMPLE", 10**9)
     directly = clv.bgnbd_fit(*members_in_days)
     for name in ("r", "alpha", "a", "b", "log_likelihood"):
-        assert getattr(days, name) == pytest.approx(getattr(directly, name), rel=1e-7), name
+        assert getattr(days, name) == pytest.approx(getattr(directly, name), rel=1e-6), name

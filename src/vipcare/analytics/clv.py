@@ -284,9 +284,7 @@ def bgnbd_expected_purchases_many(params: BgNbdParams, ts, x, t_x, T) -> list[np
     """
     x, t_x, T = _as_arrays(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    pairs, inverse = np.unique(np.stack([x, T]), axis=1, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    px, pT = pairs
+    px, pT, inverse = _distinct_pairs(x, T)
     denominator = 1 + (x > 0) * (a / (b + x - 1 + (x == 0))) * ((alpha + T) / (alpha + t_x)) ** (r + x)
     first = (a + b + px - 1) / (a - 1)
     results = []
