@@ -162,7 +162,7 @@ def _bgnbd_log_likelihood(params, d: _BgNbdData, with_gradient: bool):
 
 
 # A fit on more members than twice this starts from the maximum of an evenly spread sample of this many.
-_SAMPLE = 50_000
+_SAMPLE = 10_000
 
 
 def _maximise(log_likelihood, arrays, *, dimensions: int, tol: float) -> tuple[np.ndarray, str]:
