@@ -1,7 +1,7 @@
 """Analytics refresh: wall time and peak memory by data size, beside lifetimes on the same data.
 
-    .venv/bin/python benchmarks/analytics_bench.py --lines 100000 1000000 10000000 20000000 \\
-        --lifetimes-up-to 1000000 --repeat 3
+    .venv/bin/python benchmarks/analytics_bench.py --lines 100000 1000000 10000000 \\
+        --lifetimes-up-to 10000000 --database --database-up-to 1000000 --repeat 3
 
 Per size, sale facts are generated straight into Parquet (members = lines / 20, three years, each
 member buying at their own rate until they leave — the BG/NBD story — 1–3 lines per visit, each
@@ -11,13 +11,14 @@ each in its own child process so that its peak RSS is its own:
 - **vipcare**: read the Parquet snapshot, per-member features in DuckDB, BG/NBD and Gamma-Gamma
   fits, expected purchases, P(active), CLV and every label (vipcare.analytics.pipeline) — the
   whole refresh except reading the database and writing the rows;
-- **vipcare, fits only**: features + the two fits (what lifetimes does below);
+- **vipcare, fits only**: per member x, t_x, T and the spend after the first day in DuckDB (what
+  lifetimes' summary computes), then the two fits — the same work as lifetimes below;
 - **lifetimes**: summary_data_from_transaction_data + BetaGeoFitter + GammaGammaFitter on the
   same transactions (daily periods, the same as-of day).
 
-`--database` also runs the complete `analytics_refresh` service (snapshot from SQLite, rows
-written, published) on a fresh SQLite database holding the same facts, for sizes up to
-`--database-up-to`.
+`--database` also runs the complete `analytics_refresh` service (snapshot from SQLite through the
+ADBC driver, rows written, published) on a fresh SQLite database holding the same facts, for sizes
+up to `--database-up-to` (loading the database is not timed).
 """
 
 from __future__ import annotations
