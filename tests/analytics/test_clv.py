@@ -118,3 +118,72 @@ def test_gamma_gamma_gradient_is_the_derivative_of_the_likelihood(cdnow):
         numeric = (clv.gamma_gamma_log_likelihood(params + step, x, m)
                    - clv.gamma_gamma_log_likelihood(params - step, x, m)) / (2 * step[i])
         assert grad[i] == pytest.approx(numeric, rel=1e-5)
+
+
+def test_fitted_log_likelihoods_are_those_of_the_data_in_its_own_units(cdnow, bgnbd, gamma_gamma):
+    # The fits work in scaled time and money; the log-likelihood they report is in the caller's units.
+    x, t_x, T, m = cdnow
+    assert bgnbd.log_likelihood == pytest.approx(
+        clv.bgnbd_log_likelihood((bgnbd.r, bgnbd.alpha, bgnbd.a, bgnbd.b), x, t_x, T), rel=1e-12)
+    assert gamma_gamma.log_likelihood == pytest.approx(
+        clv.gamma_gamma_log_likelihood((gamma_gamma.p, gamma_gamma.q, gamma_gamma.gamma), x[x > 0], m[x > 0]),
+        rel=1e-12)
+
+
+def _paper_log_likelihood(params, x, t_x, T):
+    """FHL 2005 eq. 6, member by member, written as plainly as possible."""
+    from scipy.special import gammaln
+
+    r, alpha, a, b = params
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x), -np.inf)
+    return float((a1 + a2 + np.logaddexp(a3, a4)).sum())
+
+
+@pytest.fixture(scope="module")
+def members_in_days():
+    """The BG/NBD story in whole days (as the refresh has them): each member buys at their own
+    Gamma(0.6, 14) rate and after each purchase leaves with their own Beta(1.1, 17) probability."""
+    rng = np.random.default_rng(3)
+    x, t_x, T = np.zeros(5000), np.zeros(5000), rng.integers(1, 1096, 5000).astype(float)
+    for i, (rate, leave) in enumerate(zip(rng.gamma(0.6, 1 / 14, 5000), rng.beta(1.1, 17, 5000), strict=True)):
+        day = rng.exponential(1 / rate)
+        while day < T[i]:
+            x[i], t_x[i] = x[i] + 1, np.floor(day)
+            if rng.random() < leave:
+                break
+            day += rng.exponential(1 / rate)
+    return x, t_x, T
+
+
+def test_bgnbd_likelihood_and_gradient_on_whole_days(members_in_days):
+    x, t_x, T = members_in_days
+    params = np.array([0.6, 14.0, 1.1, 17.0])
+    value, grad = clv.bgnbd_log_likelihood(params, x, t_x, T, with_gradient=True)
+    assert value == pytest.approx(_paper_log_likelihood(params, x, t_x, T), rel=1e-12)
+    for i in range(4):
+        step = np.zeros(4)
+        step[i] = 1e-6 * params[i]
+        numeric = (_paper_log_likelihood(params + step, x, t_x, T)
+                   - _paper_log_likelihood(params - step, x, t_x, T)) / (2 * step[i])
+        assert grad[i] == pytest.approx(numeric, rel=1e-5)
+
+
+def test_fits_from_a_sample_then_newton_reach_the_same_maximum(cdnow, bgnbd, gamma_gamma, members_in_days,
+                                                               monkeypatch):
+    # Large data sets start from a sample's maximum; make CDNOW "large" so that path runs on it.
+    monkeypatch.setattr(clv, "_SAMPLE", 400)
+    x, t_x, T, m = cdnow
+    again = clv.bgnbd_fit(x, t_x, T)
+    for name in ("r", "alpha", "a", "b", "log_likelihood"):
+        assert getattr(again, name) == pytest.approx(getattr(bgnbd, name), rel=1e-6), name
+    again_gg = clv.gamma_gamma_fit(x[x > 0], m[x > 0])
+    for name in ("p", "q", "gamma", "log_likelihood"):
+        assert getattr(again_gg, name) == pytest.approx(getattr(gamma_gamma, name), rel=1e-6), name
+    days = clv.bgnbd_fit(*members_in_days)
+    monkeypatch.setattr(clv, "_SAMPLE", 10**9)
+    directly = clv.bgnbd_fit(*members_in_days)
+    for name in ("r", "alpha", "a", "b", "log_likelihood"):
+        assert getattr(days, name) == pytest.approx(getattr(directly, name), rel=1e-6), name

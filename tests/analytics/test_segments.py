@@ -82,3 +82,20 @@ def test_rules_reject_unknown_settings(settings):
         SegmentRules.from_settings()
     settings.VIPCARE_ANALYTICS = {"pyramid_a": 0.02}
     assert SegmentRules.from_settings().pyramid_a == 0.02
+
+
+def test_quintile_scores_by_counting_equal_those_by_sorting():
+    # Whole numbers in a small range are ranked by counting; money and lifetime values by sorting.
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    for values in (rng.integers(0, 1000, 5000), rng.integers(-50, 50, 333), rng.gamma(2.0, 1e5, 4000),
+                   np.array([7, 7, 7]), np.array([2**40, 0, 2**40])):
+        expected = 1 + (5 * (stats.rankdata(values, method="min") - 1)) // values.size
+        assert segments.quintile_scores(values).tolist() == expected.tolist()
+
+
+def test_strategies_follow_the_matrix():
+    matrix = np.array(["confidant", "butterfly", "barnacle", "passerby"])
+    assert segments.strategies(matrix).tolist() == ["deep_care", "deep_acquisition", "deep_mining", "long_term"]
+    assert segments.strategies(np.array([], dtype="<U9")).tolist() == []

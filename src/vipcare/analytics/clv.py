@@ -53,52 +53,178 @@ def _as_arrays(*arrays):
     return [np.asarray(a, dtype=float) for a in arrays]
 
 
-def _by_distinct_x(x: np.ndarray):
-    """Distinct x values, for each member the index of its x among them, and how many have each.
+# Integer values below this are grouped by counting (O(n)) instead of sorting.
+_COUNTING_RANGE = 1 << 24
 
-    Computed once per fit, not per evaluation: sorting a million x's costs more than the rest.
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product of member-sized vectors without BLAS: OpenBLAS spreads a dot over threads
+    that, on a busy machine, wait for each other far longer than the sum takes (25x slower)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (sorted) and, for each value, the index of its distinct value.
+
+    Day numbers and purchase counts are small whole numbers: counting them is linear, where
+    sorting a million of them costs more than a whole likelihood evaluation.
     """
-    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    return values, inverse.reshape(-1), counts
+    if values.size and values.min() >= 0 and values.max() < _COUNTING_RANGE \
+            and np.array_equal(values, np.floor(values)):
+        whole = values.astype(np.intp)
+        present = np.bincount(whole) > 0
+        position = np.cumsum(present) - 1
+        return np.flatnonzero(present).astype(values.dtype), position[whole]
+    uniques, inverse = np.unique(values, return_inverse=True)
+    return uniques, inverse.reshape(-1)
+
+
+def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (first, second) pairs as two arrays, and for each row the index of its pair."""
+    firsts, first_index = _distinct(first)
+    seconds, second_index = _distinct(second)
+    keys, inverse = _distinct(first_index.astype(np.int64) * seconds.size + second_index)
+    keys = keys.astype(np.int64)
+    return firsts[keys // seconds.size], seconds[keys % seconds.size], inverse
 
 
 # ---------------------------------------------------------------- BG/NBD
 
 
-def bgnbd_log_likelihood(params, x, t_x, T, *, with_gradient: bool = False, groups=None):
-    """Total log-likelihood of (r, alpha, a, b); with the gradient in (r, alpha, a, b) if asked.
+class _BgNbdData:
+    """The data of a BG/NBD fit, arranged once so that each evaluation does the least work.
 
-    `groups` is `_by_distinct_x(x)` when the caller evaluates many times on the same data.
+    Per member i the log-likelihood (FHL 2005 eq. 6) is
+        g(x) + r·log α − (r + x)·log(α + T) + [x > 0]·softplus(z),
+        z = log a − log(b + x − 1) + (r + x)·(log(α + T) − log(α + t_x)).
+    g(x) holds the gamma functions: one value per distinct x. The second and third terms are
+    summed per distinct T. Only softplus(z) is computed per repeat buyer, with its logarithms
+    looked up per distinct T and t_x (whole days: a few thousand values for millions of members).
     """
+
+    def __init__(self, x, t_x, T, *, time_scale: float = 1.0):
+        self.n = x.size
+        self.xs, x_index = _distinct(x)
+        self.x_counts = np.bincount(x_index, minlength=self.xs.size).astype(float)
+        Ts, T_index = _distinct(T)
+        self.Ts = Ts / time_scale
+        self.T_counts = np.bincount(T_index, minlength=Ts.size).astype(float)
+        self.T_x_sums = np.bincount(T_index, weights=x, minlength=Ts.size)
+        repeat = x > 0
+        self.x_repeat = x[repeat]
+        self.x_index_repeat = x_index[repeat]
+        self.T_index_repeat = T_index[repeat]
+        txs, self.tx_index_repeat = _distinct(t_x[repeat])
+        self.txs = txs / time_scale
+        # b + x - 1 for the distinct x; x = 0 never uses it (1 avoids log of a negative).
+        self.xs_minus_1 = np.where(self.xs > 0, self.xs - 1, 1.0)
+
+
+def bgnbd_log_likelihood(params, x, t_x, T, *, with_gradient: bool = False):
+    """Total log-likelihood of (r, alpha, a, b); with the gradient in (r, alpha, a, b) if asked."""
+    return _bgnbd_log_likelihood(params, _BgNbdData(*_as_arrays(x, t_x, T)), with_gradient)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) without overflow; several times faster than np.logaddexp(0, z)."""
+    result = np.exp(-np.abs(z))
+    np.log1p(result, out=result)
+    result += np.maximum(z, 0.0)
+    return result
+
+
+def _bgnbd_log_likelihood(params, d: _BgNbdData, with_gradient: bool):
     r, alpha, a, b = params
-    x, t_x, T = _as_arrays(x, t_x, T)
-    xs, _inverse, counts = groups if groups is not None else _by_distinct_x(x)
-    # Terms of x only (FHL 2005 eq. 6, A1 and A2 without r·log alpha).
-    g1 = special.gammaln(r + xs) - special.gammaln(r) + special.gammaln(a + b) + special.gammaln(b + xs) \
-        - special.gammaln(b) - special.gammaln(a + b + xs)
-    log_alpha_T = np.log(alpha + T)
-    log_alpha_tx = np.log(alpha + t_x)
-    rx = r + x
-    a3 = -rx * log_alpha_T
-    repeat = x > 0
-    # A4 exists only for repeat buyers; b + x - 1 > 0 there.
-    log_b_x1 = np.log(np.where(repeat, b + x - 1, 1.0))
-    a4 = np.where(repeat, np.log(a) - log_b_x1 - rx * log_alpha_tx, -np.inf)
-    log_sum = np.logaddexp(a3, a4)
-    total = float(counts @ g1 + x.size * r * np.log(alpha) + log_sum.sum())
+    xs, counts, n = d.xs, d.x_counts, d.n
+    gammaln = special.gammaln
+    g = gammaln(r + xs) - gammaln(r) + gammaln(a + b) + gammaln(b + xs) - gammaln(b) - gammaln(a + b + xs)
+    log_alpha_T = np.log(alpha + d.Ts)
+    T_weight = r * d.T_counts + d.T_x_sums  # sum of (r + x) per distinct T
+    log_ratio = log_alpha_T[d.T_index_repeat] - np.log(alpha + d.txs)[d.tx_index_repeat]
+    rx = r + d.x_repeat
+    log_c = np.log(a) - np.log(b + d.xs_minus_1)
+    z = rx * log_ratio
+    z += log_c[d.x_index_repeat]
+    softplus = _softplus(z)
+    total = float(counts @ g + n * r * np.log(alpha) - log_alpha_T @ T_weight + softplus.sum())
     if not with_gradient:
         return total
-    w3 = np.exp(a3 - log_sum)
-    w4 = 1.0 - w3  # exactly 0 where there is no A4
-    ps = special.digamma
-    d_r_x = ps(r + xs) - ps(r)
-    d_a_x = ps(a + b) - ps(a + b + xs)
-    d_b_x = ps(a + b) + ps(b + xs) - ps(b) - ps(a + b + xs)
-    grad_r = float(counts @ d_r_x + x.size * np.log(alpha) - (w3 * log_alpha_T + w4 * log_alpha_tx).sum())
-    grad_alpha = float(x.size * r / alpha - (w3 * rx / (alpha + T) + w4 * rx / (alpha + t_x)).sum())
-    grad_a = float(counts @ d_a_x + (w4 / a).sum())
-    grad_b = float(counts @ d_b_x - (w4 / np.where(repeat, b + x - 1, 1.0)).sum())
-    return total, np.array([grad_r, grad_alpha, grad_a, grad_b])
+    w = np.exp(z - softplus)  # sigmoid(z): the weight of "active until t_x, then left"
+    w_by_x = np.bincount(d.x_index_repeat, weights=w, minlength=xs.size)
+    psi = special.digamma
+    reciprocal = (1.0 / (alpha + d.Ts))[d.T_index_repeat] - (1.0 / (alpha + d.txs))[d.tx_index_repeat]
+    reciprocal *= rx
+    grad_r = counts @ (psi(r + xs) - psi(r)) + n * np.log(alpha) - log_alpha_T @ d.T_counts + _dot(w, log_ratio)
+    grad_alpha = n * r / alpha - T_weight @ (1.0 / (alpha + d.Ts)) + _dot(w, reciprocal)
+    grad_a = counts @ (psi(a + b) - psi(a + b + xs)) + w_by_x.sum() / a
+    grad_b = counts @ (psi(a + b) + psi(b + xs) - psi(b) - psi(a + b + xs)) - w_by_x @ (1.0 / (b + d.xs_minus_1))
+    return total, np.array([grad_r, grad_alpha, grad_a, grad_b], dtype=float)
+
+
+# A fit on more members than twice this starts from the maximum of an evenly spread sample of this many.
+_SAMPLE = 10_000
+
+
+def _maximise(log_likelihood, arrays, *, dimensions: int, tol: float) -> tuple[np.ndarray, str]:
+    """Maximum of the mean log-likelihood over log-parameters: (log-parameters, message).
+
+    `log_likelihood(*arrays)` arranges the data once and returns a function of the parameters
+    giving (value, gradient). Up to 2 × _SAMPLE members: BFGS from zero. Beyond, BFGS finds the
+    maximum of an evenly spread sample of _SAMPLE members and Newton steps with that sample's
+    Hessian finish on all of them: the sample's mean log-likelihood has nearly the same shape, so
+    each step divides the distance to the maximum by about a hundred, and the whole data is
+    evaluated a handful of times instead of the dozens BFGS's line searches take.
+    """
+    def objective_of(arrays):
+        evaluate = log_likelihood(*arrays)
+        size = arrays[0].size
+
+        def objective(log_params):
+            params = np.exp(log_params)
+            value, grad = evaluate(params)
+            return -value / size, -grad * params / size
+        return objective
+
+    def bfgs(objective, start, gtol):
+        result = optimize.minimize(objective, start, jac=True, method="BFGS", options={"gtol": gtol, "maxiter": 500})
+        return result.x, result.message
+
+    size = arrays[0].size
+    if size <= 2 * _SAMPLE:
+        return bfgs(objective_of(arrays), np.zeros(dimensions), tol)
+    sample = objective_of([array[::size // _SAMPLE] for array in arrays])
+    start, message = bfgs(sample, np.zeros(dimensions), 1e-7)
+    hessian = _hessian(sample, start) if np.all(np.isfinite(start)) else None
+    objective = objective_of(arrays)
+    if hessian is None:
+        return bfgs(objective, start if np.all(np.isfinite(start)) else np.zeros(dimensions), tol)
+    point = start
+    for _ in range(20):
+        _value, grad = objective(point)
+        if not np.all(np.isfinite(grad)):
+            break
+        if np.abs(grad).max() <= tol:
+            return point, "converged"
+        step = np.linalg.solve(hessian, grad)
+        point = point - step
+        # Below this the steps are rounding noise of sums over millions of members.
+        if np.abs(step).max() <= 1e-11:
+            return point, "converged (steps below rounding)"
+    return bfgs(objective, start, tol)  # the sample misled: the general method from its maximum
+
+
+def _hessian(objective, point: np.ndarray, step: float = 1e-4) -> np.ndarray | None:
+    """Hessian by central differences of the gradient; None unless positive definite."""
+    columns = []
+    for i in range(point.size):
+        delta = np.zeros(point.size)
+        delta[i] = step
+        columns.append((objective(point + delta)[1] - objective(point - delta)[1]) / (2 * step))
+    hessian = np.array(columns)
+    hessian = (hessian + hessian.T) / 2
+    if not np.all(np.isfinite(hessian)) or np.linalg.eigvalsh(hessian).min() <= 0:
+        return None
+    return hessian
 
 
 def bgnbd_fit(x, t_x, T, *, tol: float = 1e-10) -> BgNbdParams:
@@ -110,22 +236,20 @@ def bgnbd_fit(x, t_x, T, *, tol: float = 1e-10) -> BgNbdParams:
         raise FitError("BG/NBD needs 0 <= t_x <= T, T > 0 and x >= 0")
     # Scale time so that the largest T is 10 (as lifetimes does): alpha starts near the data.
     scale = float(T.max()) / 10.0
-    ts_x, ts = t_x / scale, T / scale
-    n = x.size
-    groups = _by_distinct_x(x)
 
-    def objective(log_params):
-        params = np.exp(log_params)
-        value, grad = bgnbd_log_likelihood(params, x, ts_x, ts, with_gradient=True, groups=groups)
-        return -value / n, -grad * params / n
+    everyone = _BgNbdData(x, t_x, T, time_scale=scale)
 
-    result = optimize.minimize(objective, np.zeros(4), jac=True, method="BFGS", options={"gtol": tol, "maxiter": 500})
-    if not np.all(np.isfinite(result.x)):
-        raise FitError(f"BG/NBD fit failed: {result.message}")
-    r, alpha, a, b = np.exp(result.x)
-    alpha *= scale
-    ll = bgnbd_log_likelihood((r, alpha, a, b), x, t_x, T, groups=groups)
-    return BgNbdParams(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=ll)
+    def log_likelihood(*arrays):
+        data = everyone if arrays[0] is x else _BgNbdData(*arrays, time_scale=scale)
+        return lambda params: _bgnbd_log_likelihood(params, data, True)
+
+    log_params, message = _maximise(log_likelihood, [x, t_x, T], dimensions=4, tol=tol)
+    if not np.all(np.isfinite(log_params)):
+        raise FitError(f"BG/NBD fit failed: {message}")
+    r, alpha, a, b = np.exp(log_params)
+    # In days rather than scaled time, each member's likelihood is divided by scale^x.
+    ll = _bgnbd_log_likelihood((r, alpha, a, b), everyone, False) - float(x.sum() * np.log(scale))
+    return BgNbdParams(r=float(r), alpha=float(alpha * scale), a=float(a), b=float(b), log_likelihood=ll)
 
 
 def bgnbd_p_alive(params: BgNbdParams, x, t_x, T) -> np.ndarray:
@@ -160,9 +284,7 @@ def bgnbd_expected_purchases_many(params: BgNbdParams, ts, x, t_x, T) -> list[np
     """
     x, t_x, T = _as_arrays(x, t_x, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    pairs, inverse = np.unique(np.stack([x, T]), axis=1, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    px, pT = pairs
+    px, pT, inverse = _distinct_pairs(x, T)
     denominator = 1 + (x > 0) * (a / (b + x - 1 + (x == 0))) * ((alpha + T) / (alpha + t_x)) ** (r + x)
     first = (a + b + px - 1) / (a - 1)
     results = []
@@ -179,28 +301,48 @@ def bgnbd_expected_purchases_many(params: BgNbdParams, ts, x, t_x, T) -> list[np
 # ---------------------------------------------------------------- Gamma-Gamma
 
 
-def gamma_gamma_log_likelihood(params, x, m, *, with_gradient: bool = False, groups=None):
+class _GammaGammaData:
+    """The data of a Gamma-Gamma fit, arranged once. Per repeat buyer the log-likelihood is
+        log Γ(px + q) − log Γ(px) − log Γ(q) + px·log x + q·log γ + (px − 1)·log m − (px + q)·log(xm + γ):
+    the gamma functions per distinct x, the terms in log m as two sums computed once, so an
+    evaluation computes only log(xm + γ) per member.
+    """
+
+    def __init__(self, x, m, *, money_scale: float = 1.0):
+        self.n = x.size
+        self.xs, x_index = _distinct(x)
+        self.x_counts = np.bincount(x_index, minlength=self.xs.size).astype(float)
+        self.x = x
+        self.xm = x * (m / money_scale)
+        log_m = np.log(m / money_scale)
+        self.sum_log_m = float(log_m.sum())
+        self.sum_x_log_m = _dot(x, log_m)
+
+
+def gamma_gamma_log_likelihood(params, x, m, *, with_gradient: bool = False):
     """Total log-likelihood of (p, q, gamma) for repeat buyers with x purchases of mean value m."""
+    return _gamma_gamma_log_likelihood(params, _GammaGammaData(*_as_arrays(x, m)), with_gradient)
+
+
+def _gamma_gamma_log_likelihood(params, d: _GammaGammaData, with_gradient: bool):
     p, q, v = params
-    x, m = _as_arrays(x, m)
-    xs, _inverse, counts = groups if groups is not None else _by_distinct_x(x)
-    ps = special.digamma
-    # Gamma-function terms per distinct x; the rest per member.
+    xs, counts, n = d.xs, d.x_counts, d.n
     pxs = p * xs
-    total_x = counts @ (special.gammaln(pxs + q) - special.gammaln(pxs) + pxs * np.log(xs))
-    log_m = np.log(m)
-    xm_v = x * m + v
-    log_xm_v = np.log(xm_v)
-    px = p * x
-    total = float(total_x - x.size * special.gammaln(q) + x.size * q * np.log(v)
-                  + ((px - 1) * log_m - (px + q) * log_xm_v).sum())
+    log_xm_v = np.log(d.xm + v)
+    sum_log_xm_v = log_xm_v.sum()
+    sum_x_log_xm_v = _dot(d.x, log_xm_v)
+    total = float(counts @ (special.gammaln(pxs + q) - special.gammaln(pxs) + pxs * np.log(xs))
+                  - n * special.gammaln(q) + n * q * np.log(v)
+                  + p * d.sum_x_log_m - d.sum_log_m - p * sum_x_log_xm_v - q * sum_log_xm_v)
     if not with_gradient:
         return total
-    dpq = ps(pxs + q)
-    grad_p = float(counts @ (xs * (dpq - ps(pxs) + np.log(xs))) + (x * (log_m - log_xm_v)).sum())
-    grad_q = float(counts @ dpq - x.size * ps(q) + x.size * np.log(v) - log_xm_v.sum())
-    grad_v = float(x.size * q / v - ((px + q) / xm_v).sum())
-    return total, np.array([grad_p, grad_q, grad_v])
+    psi = special.digamma
+    dpq = psi(pxs + q)
+    reciprocal = 1.0 / (d.xm + v)
+    grad_p = counts @ (xs * (dpq - psi(pxs) + np.log(xs))) + d.sum_x_log_m - sum_x_log_xm_v
+    grad_q = counts @ dpq - n * psi(q) + n * np.log(v) - sum_log_xm_v
+    grad_v = n * q / v - p * _dot(d.x, reciprocal) - q * reciprocal.sum()
+    return total, np.array([grad_p, grad_q, grad_v], dtype=float)
 
 
 def gamma_gamma_fit(x, m, *, tol: float = 1e-10) -> GammaGammaParams:
@@ -210,23 +352,22 @@ def gamma_gamma_fit(x, m, *, tol: float = 1e-10) -> GammaGammaParams:
         raise FitError("Gamma-Gamma needs repeat buyers with positive spend")
     # Money scaled to mean 1: p and q do not change, gamma scales with the money unit.
     scale = float(m.mean())
-    ms = m / scale
-    n = x.size
-    groups = _by_distinct_x(x)
 
-    def objective(log_params):
-        params = np.exp(log_params)
-        value, grad = gamma_gamma_log_likelihood(params, x, ms, with_gradient=True, groups=groups)
-        return -value / n, -grad * params / n
+    everyone = _GammaGammaData(x, m, money_scale=scale)
 
-    result = optimize.minimize(objective, np.zeros(3), jac=True, method="BFGS", options={"gtol": tol, "maxiter": 500})
-    if not np.all(np.isfinite(result.x)):
-        raise FitError(f"Gamma-Gamma fit failed: {result.message}")
-    p, q, v = np.exp(result.x)
-    v *= scale
+    def log_likelihood(*arrays):
+        data = everyone if arrays[0] is x else _GammaGammaData(*arrays, money_scale=scale)
+        return lambda params: _gamma_gamma_log_likelihood(params, data, True)
+
+    log_params, message = _maximise(log_likelihood, [x, m], dimensions=3, tol=tol)
+    if not np.all(np.isfinite(log_params)):
+        raise FitError(f"Gamma-Gamma fit failed: {message}")
+    p, q, v = np.exp(log_params)
     if q <= 1:
         raise FitError("Gamma-Gamma fit has q <= 1: mean spend is undefined")
-    ll = gamma_gamma_log_likelihood((p, q, v), x, m, groups=groups)
+    # In the caller's money unit, each member's density of m is divided by the scale.
+    ll = _gamma_gamma_log_likelihood((p, q, v), everyone, False) - float(x.size * np.log(scale))
+    v *= scale
     return GammaGammaParams(p=float(p), q=float(q), gamma=float(v), log_likelihood=ll)
 
 

@@ -59,6 +59,7 @@ def features_duckdb(facts: pa.Table, *, as_of_day: int, window: int) -> pa.Table
     import duckdb
 
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")  # on by default; it only costs in a batch job
         con.register("facts", facts)
         relation = con.sql(features_sql(as_of_day=as_of_day, window=window))
         # DuckDB 2 names it to_arrow_table(); DuckDB 1 arrow().

@@ -61,8 +61,29 @@ def quintile_scores(values: np.ndarray, *, higher_is_better: bool = True) -> np.
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         return np.zeros(0, dtype=np.int8)
-    ranks = stats.rankdata(values if higher_is_better else -values, method="min")
+    values = values if higher_is_better else -values
+    ranks = _min_ranks(values)
     return (1 + (5 * (ranks - 1)) // values.size).astype(np.int8)
+
+
+def _min_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from 1, ties sharing the lowest (scipy's rankdata method "min"). Whole numbers in a
+    small range (days, visit counts) are ranked by counting, in linear time instead of a sort."""
+    low, high = values.min(), values.max()
+    if high - low < (1 << 22) and np.array_equal(values, np.floor(values)):
+        offsets = (values - low).astype(np.intp)
+        counts = np.bincount(offsets)
+        below = np.cumsum(counts) - counts  # how many values are smaller
+        return below[offsets] + 1
+    # scipy's rankdata sorts stably (mergesort); ties share the lowest rank anyway, so any sort does.
+    order = np.argsort(values)
+    ordered = values[order]
+    first = np.ones(values.size, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(values.size), 0))
+    ranks = np.empty(values.size, dtype=np.int64)
+    ranks[order] = start + 1
+    return ranks
 
 
 def rfm_scores(*, recency_days, visit_days, spend_fen) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,7 +161,9 @@ VALUE_CURVE_STRATEGY = {"star": "deep_care", "question": "deep_acquisition", "ca
 
 def strategies(matrix: np.ndarray) -> np.ndarray:
     """The maintenance strategy follows the customer matrix (the value curve maps to the same four)."""
-    return np.vectorize(MATRIX_STRATEGY.__getitem__, otypes=["<U16"])(matrix) if len(matrix) else np.zeros(0, "<U16")
+    matrix = np.asarray(matrix)
+    return np.select([matrix == cell for cell in MATRIX_STRATEGY], list(MATRIX_STRATEGY.values()),
+                     default="").astype("<U16")
 
 
 def falling_off(*, visits_recent, visits_before, spend_recent_fen, spend_before_fen, history_days,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import time
 
 import numpy as np
@@ -15,7 +16,7 @@ from vipcare.analytics.choices import RefreshStatus
 from vipcare.analytics.models import AnalyticsRefresh, MemberAnalytics
 from vipcare.analytics.segments import SegmentRules
 
-_INSERT_BATCH = 20_000
+_INSERT_BATCH = 50_000
 # Model columns filled from pipeline.Results; -1 / NaN there mean "no value" (NULL).
 _NULLABLE = {"recency_days", "tenure_days", "p_alive", "expected_90", "expected_365", "expected_spend_fen",
              "clv_fen"}
@@ -27,24 +28,32 @@ class RefreshError(ValueError):
 
 def _column_values(name: str, values: np.ndarray) -> list:
     if name in _NULLABLE:
-        if values.dtype.kind == "f":
-            return [None if v != v else v for v in values.tolist()]  # NaN -> NULL
-        return [None if v < 0 else v for v in values.tolist()]
+        missing = np.isnan(values) if values.dtype.kind == "f" else values < 0  # NaN / -1 -> NULL
+        if missing.any():
+            values = values.astype(object)
+            values[missing] = None
     return values.tolist()
 
 
 def _insert_rows(refresh: AnalyticsRefresh, results: pipeline.Results) -> None:
+    """Rows in large batches, each its own short transaction so that other writers are not held up
+    for the whole refresh (the rows are invisible until published). PostgreSQL takes them by COPY."""
     names = list(results.columns)
     table = MemberAnalytics._meta.db_table
     columns = ", ".join(["refresh_id"] + names)
-    placeholders = ", ".join(["%s"] * (len(names) + 1))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for start in range(0, results.size, _INSERT_BATCH):
+                lists = [_column_values(name, results.columns[name][start:start + _INSERT_BATCH]) for name in names]
+                for row in zip(itertools.repeat(refresh.pk), *lists):
+                    copy.write_row(row)
+        return
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * (len(names) + 1))})"
     for start in range(0, results.size, _INSERT_BATCH):
-        stop = start + _INSERT_BATCH
-        lists = [_column_values(name, results.columns[name][start:stop]) for name in names]
-        rows = [(refresh.pk, *row) for row in zip(*lists, strict=True)]
+        lists = [_column_values(name, results.columns[name][start:start + _INSERT_BATCH]) for name in names]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            cursor.executemany(sql, list(zip(itertools.repeat(refresh.pk), *lists)))
 
 
 @transaction.atomic
