@@ -304,6 +304,12 @@ def test_enrol_with_bad_phone_writes_nothing(client, account_manager, store):
         "name": "孙丽", "gender": "F", "birthday_calendar": "solar", "phone": "abc", "home_store": store.pk})
     assert response.status_code == 200 and "phone" in response.context["form"].errors
     assert not Member.objects.filter(name="孙丽").exists()
+    # the form comes back with the field marked, its error beside it, the consent boxes after their box
+    page = response.content.decode()
+    phone_field = page[page.index('<label for="id_phone">'):]
+    assert '<div class="field has-error">' in page[:page.index('<label for="id_phone">')][-200:]
+    assert '<small class="error">' in phone_field[:phone_field.index("</div>")]
+    assert '<div class="field check">' in page and '<span class="req">*</span>' in page
 
 
 def test_consent_toggle(client, account_manager, member):
