@@ -41,7 +41,9 @@ class AnalyticsRefresh(models.Model):
 class MemberAnalytics(models.Model):
     """A member's features, scores and labels in one refresh. Money in fen."""
 
-    refresh = models.ForeignKey(AnalyticsRefresh, on_delete=models.CASCADE, related_name="rows")
+    # no index of its own: the unique (refresh, member) constraint's index serves look-ups by refresh,
+    # and a second index on a million rows per refresh costs ~10 % of writing them
+    refresh = models.ForeignKey(AnalyticsRefresh, on_delete=models.CASCADE, related_name="rows", db_index=False)
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+", db_index=False)
     # features
     visit_days = models.PositiveIntegerField(_("purchase days"))
