@@ -46,7 +46,7 @@ lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks
 
 messages: $(DEV)
-	cd src/vipcare && ../../$(BIN)/vipcare makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/vipcare compilemessages
+	cd src/vipcare && VIPCARE_DATA_DIR=$(CURDIR)/var ../../$(BIN)/vipcare makemessages -l zh_Hans --no-obsolete && VIPCARE_DATA_DIR=$(CURDIR)/var ../../$(BIN)/vipcare compilemessages
 
 clean:
 	rm -rf $(VENV) var
