@@ -94,3 +94,6 @@ api.add_router("/pos/till", till_router, tags=["Till"])
 from vipcare.rewards.api import router as rewards_router  # noqa: E402
 
 api.add_router("/pos/rewards", rewards_router, tags=["Rewards"])
+from vipcare.wallet.api import router as wallet_router  # noqa: E402
+
+api.add_router("/pos/wallet", wallet_router, tags=["Stored value"])
