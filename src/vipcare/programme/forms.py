@@ -2,6 +2,7 @@
 (the model's own rules, its constraints) and, where one row depends on others, across rows."""
 
 import dataclasses
+from decimal import Decimal
 
 from django import forms
 from django.db import models
@@ -105,3 +106,55 @@ CONFIG: dict[str, ConfigKind] = {
     "member-days": ConfigKind(MemberDay, _("Member day")),
     "offers-policy": ConfigKind(OffersPolicy, _("Birthday benefit"), singleton=True),
 }
+
+
+# --- acting on a member from the member 360 (stored value, points, level) -----------------------------
+
+
+class MemberActionForm(forms.Form):
+    """The per-render token that makes a double-submitted form act once."""
+
+    token = forms.CharField(max_length=64)
+
+
+class TopUpForm(MemberActionForm):
+    """Load the card by a plan on offer today, or by a plain amount in yuan (no bonus)."""
+
+    plan = forms.ModelChoiceField(queryset=TopUpPlan.objects.none(), required=False)
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=10, decimal_places=2, required=False)
+    store = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, plans, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = plans
+        self.fields["store"].queryset = stores
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and (data.get("plan") is None) == (data.get("amount") is None):
+            raise forms.ValidationError(_("Choose a top-up plan or enter an amount, not both."))
+        return data
+
+    @property
+    def pay_fen(self) -> int | None:
+        amount = self.cleaned_data.get("amount")
+        return None if amount is None else int(amount * 100)
+
+
+class CashOutForm(MemberActionForm):
+    store = forms.ModelChoiceField(queryset=None)
+    reason = forms.CharField(max_length=200)
+
+    def __init__(self, *args, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores
+
+
+class PointsAdjustForm(MemberActionForm):
+    points = forms.IntegerField(min_value=-10_000_000, max_value=10_000_000)
+    reason = forms.CharField(max_length=200)
+
+
+class TierSetForm(forms.Form):
+    tier = forms.ModelChoiceField(queryset=Tier.objects.filter(is_active=True), required=False)
+    note = forms.CharField(max_length=200)

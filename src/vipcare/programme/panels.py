@@ -13,14 +13,21 @@ from vipcare.core.registry import NavItem, Panel
 from vipcare.core.templatetags.vipcare_ui import yuan
 from vipcare.loyalty import selectors as loyalty
 from vipcare.loyalty.models import MemberTier, PointsEntry, Tier, TierChange
+from vipcare.loyalty.services import ADJUST_ROLES
 from vipcare.offers import selectors as offers
 from vipcare.offers.choices import CouponStatus
 from vipcare.offers.services import may_issue
 from vipcare.org.choices import Role
+from vipcare.org.selectors import stores_visible_to
 from vipcare.wallet import selectors as wallet
+from vipcare.wallet.services import CASH_OUT_ROLES
 
 OVERVIEW_ROLES = frozenset({Role.ADMIN, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER})
 CONFIG_ROLES = frozenset({Role.ADMIN, Role.OPERATIONS_MANAGER})
+# The front desk loads cards; paying principal out and adjusting points or level are for fewer roles
+# (wallet.services.CASH_OUT_ROLES, loyalty.services.ADJUST_ROLES), which the services check again.
+TOP_UP_ROLES = frozenset({Role.ADMIN, Role.OPERATIONS_MANAGER, Role.STORE_MANAGER, Role.ACCOUNT_MANAGER,
+                          Role.CASHIER})
 NAV_ITEM = NavItem(label=gettext_lazy("Programme"), url_name="programme:overview", roles=OVERVIEW_ROLES, order=50)
 PANEL_ROWS = 10
 
@@ -73,16 +80,31 @@ def level_points_panel(*, member, staff) -> Panel:
                         .order_by("-created_at", "-pk")[:PANEL_ROWS]),
         "changes": list(TierChange.objects.filter(member=member).select_related("from_tier", "to_tier")
                         .order_by("-changed_at", "-pk")[:5]),
+        "may_adjust": staff.role in ADJUST_ROLES and member.status == "active",
+        "token": uuid.uuid4().hex,
     }
+    if context["may_adjust"]:
+        context["tiers"] = list(Tier.objects.filter(is_active=True).order_by("rank"))
     return Panel(title=_("Level and points"), template="programme/partials/_level_points.html", context=context,
                  order=10)
 
 
 def stored_value_panel(*, member, staff) -> Panel | None:
     account = wallet.wallet_account(member)
-    if account is None:
+    active = member.status == "active"
+    may_top_up = staff.role in TOP_UP_ROLES and active
+    if account is None and not may_top_up:
         return None
-    context = {"account": account, "entries": list(wallet.wallet_entries(member)[:PANEL_ROWS])}
+    may_cash_out = staff.role in CASH_OUT_ROLES and active and account is not None and account.principal_fen > 0
+    context = {
+        "account": account,
+        "entries": list(wallet.wallet_entries(member)[:PANEL_ROWS]),
+        "may_top_up": may_top_up,
+        "may_cash_out": may_cash_out,
+        "plans": list(wallet.top_up_plans_on_offer()) if may_top_up else [],
+        "stores": list(stores_visible_to(staff)) if may_top_up or may_cash_out else [],
+        "token": uuid.uuid4().hex,
+    }
     return Panel(title=_("Stored value"), template="programme/partials/_stored_value.html", context=context,
                  order=12)
 
