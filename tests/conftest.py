@@ -69,3 +69,20 @@ def cashier(db, store):
 def member(db, store):
     return factories.member(name="李娜", phone="13812345678", home_store=store, gender="F",
                             email="lina@example.com", address="上海市浦东新区世纪大道100号")
+
+
+@pytest.fixture
+def client_en(client):
+    """The test client with the English interface chosen (the language cookie)."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def plan(db):
+    """The top-up plan of the documents: pay ¥100, get ¥180."""
+    from vipcare.wallet.models import TopUpPlan
+
+    return TopUpPlan.objects.create(name="充100送80", pay_fen=10000, bonus_fen=8000)

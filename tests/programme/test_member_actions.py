@@ -5,7 +5,6 @@ told as a message with nothing changed, the ledgers clean."""
 import re
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,20 +13,9 @@ from tests.loyalty.helpers import assert_ledgers_clean
 from vipcare.loyalty.models import MemberTier, PointsEntry, Tier, TierChange
 from vipcare.loyalty.selectors import points_account
 from vipcare.loyalty.services import points_earn
-from vipcare.wallet.models import TopUpPlan, WalletEntry
+from vipcare.wallet.models import WalletEntry
 from vipcare.wallet.selectors import wallet_account
 from vipcare.wallet.services import wallet_top_up
-
-
-@pytest.fixture
-def client_en(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
-@pytest.fixture
-def plan(db):
-    return TopUpPlan.objects.create(name="充100送80", pay_fen=10000, bonus_fen=8000)
 
 
 def page_text(response) -> str:

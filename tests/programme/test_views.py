@@ -5,7 +5,6 @@ import datetime
 import re
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,12 +15,6 @@ from vipcare.offers.models import Coupon, CouponTemplate
 from vipcare.offers.services import coupon_issue
 from vipcare.wallet.models import TopUpPlan
 from vipcare.wallet.services import wallet_pay, wallet_top_up
-
-
-@pytest.fixture
-def client_en(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ desk's redeem / hand over / cancel from the member 360 page, through a logged-in
 import re
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,12 +12,6 @@ from vipcare.loyalty.models import PointsAccount
 from vipcare.loyalty.services import points_earn
 from vipcare.rewards.models import Redemption, Reward
 from vipcare.rewards.services import reward_redeem
-
-
-@pytest.fixture
-def client_en(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from ninja.testing import TestClient
 from tests.loyalty.helpers import assert_ledgers_clean
 from vipcare.api import api
 from vipcare.org.services import api_key_issue
-from vipcare.wallet.models import TopUpPlan, WalletAccount, WalletEntry
+from vipcare.wallet.models import WalletAccount, WalletEntry
 
 client = TestClient(api)
 _keys = itertools.count(1)
@@ -27,11 +27,6 @@ def english():
 @pytest.fixture
 def till(store):
     return api_key_issue(store=store, name="till 1")[1]
-
-
-@pytest.fixture
-def plan(db):
-    return TopUpPlan.objects.create(name="充100送80", pay_fen=10000, bonus_fen=8000)
 
 
 def top_up(body: dict, raw_key: str, *, key: str | None = "auto"):

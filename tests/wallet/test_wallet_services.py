@@ -22,11 +22,6 @@ from vipcare.wallet.services import (
 )
 
 
-@pytest.fixture
-def plan(db) -> TopUpPlan:
-    return TopUpPlan.objects.create(name="充100送80", pay_fen=10000, bonus_fen=8000)
-
-
 def balances(member) -> tuple[int, int]:
     account = WalletAccount.objects.get(member=member)
     return account.principal_fen, account.bonus_fen
