@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from vipcare.core.admin import ReadOnlyAdmin
 from vipcare.loyalty.models import (
     EarnMultiplier,
     MemberTier,
@@ -44,19 +45,6 @@ class EarnMultiplierAdmin(admin.ModelAdmin):
 @admin.register(PointsCampaign)
 class PointsCampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "starts_on", "ends_on", "multiplier", "brand", "category", "is_active"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Ledgers and levels change only through the services: the admin may look, not touch."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MemberTier)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from vipcare.loyalty.admin import ReadOnlyAdmin  # coupons, too, change only through their services
+from vipcare.core.admin import ReadOnlyAdmin  # coupons, too, change only through their services
 from vipcare.offers.models import Coupon, CouponRedemption, CouponRule, CouponTemplate, MemberDay, OffersPolicy
 
 

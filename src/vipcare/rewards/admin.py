@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from vipcare.core.admin import ReadOnlyAdmin
 from vipcare.rewards.models import Redemption, Reward
 
 
@@ -12,18 +13,9 @@ class RewardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(ReadOnlyAdmin):
     """Read-only: redemptions change through the services (member 360, POS API) only."""
 
     list_display = ["redeemed_at", "reward", "member", "store", "points", "status"]
     list_filter = ["status", "reward"]
     raw_id_fields = ["member", "coupon", "points_hold"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

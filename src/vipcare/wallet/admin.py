@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from vipcare.core.admin import ReadOnlyAdmin
 from vipcare.wallet.models import TopUpPlan, WalletAccount, WalletEntry
 
 
@@ -10,19 +11,6 @@ class TopUpPlanAdmin(admin.ModelAdmin):
     @admin.display(description="effective discount")
     def effective_discount(self, obj: TopUpPlan) -> str:
         return f"{float(obj.effective_discount):.3f}"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger changes only through the services: the admin may look, not touch."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WalletAccount)
