@@ -93,8 +93,11 @@ def _form_refused(request, form) -> None:
         "why": "; ".join(str(error) for errors in form.errors.values() for error in errors)})
 
 
-def _act(request, member, action, done_message: str):
-    """Run one service call; its ValidationError becomes a message, success another."""
+def _act(request, member, form, action, done_message: str):
+    """A bad form, or the service call's ValidationError, becomes a message; success another."""
+    if not form.is_valid():
+        _form_refused(request, form)
+        return redirect("members:member_detail", pk=member.pk)
     try:
         action()
     except ValidationError as error:
@@ -113,10 +116,7 @@ def _action_key(request, form, what: str) -> str:
 def member_top_up(request, pk: int):
     member = get_object_or_404(members_visible_to(request.staff), pk=pk)
     form = TopUpForm(request.POST, plans=top_up_plans_on_offer(), stores=stores_visible_to(request.staff))
-    if not form.is_valid():
-        _form_refused(request, form)
-        return redirect("members:member_detail", pk=member.pk)
-    return _act(request, member, lambda: wallet_top_up(
+    return _act(request, member, form, lambda: wallet_top_up(
         member=member, idempotency_key=_action_key(request, form, "desk-top-up"), store=form.cleaned_data["store"],
         plan=form.cleaned_data["plan"], pay_fen=form.pay_fen, created_by=request.user), _("Card topped up."))
 
@@ -126,10 +126,7 @@ def member_top_up(request, pk: int):
 def member_cash_out(request, pk: int):
     member = get_object_or_404(members_visible_to(request.staff), pk=pk)
     form = CashOutForm(request.POST, stores=stores_visible_to(request.staff))
-    if not form.is_valid():
-        _form_refused(request, form)
-        return redirect("members:member_detail", pk=member.pk)
-    return _act(request, member, lambda: wallet_cash_out(
+    return _act(request, member, form, lambda: wallet_cash_out(
         member=member, idempotency_key=_action_key(request, form, "desk-cash-out"), store=form.cleaned_data["store"],
         paid_by=request.user, reason=form.cleaned_data["reason"], request=request),
         _("Unused principal paid out; the bonus is forfeited."))
@@ -140,10 +137,7 @@ def member_cash_out(request, pk: int):
 def member_points_adjust(request, pk: int):
     member = get_object_or_404(members_visible_to(request.staff), pk=pk)
     form = PointsAdjustForm(request.POST)
-    if not form.is_valid():
-        _form_refused(request, form)
-        return redirect("members:member_detail", pk=member.pk)
-    return _act(request, member, lambda: points_adjust(
+    return _act(request, member, form, lambda: points_adjust(
         member=member, points=form.cleaned_data["points"], reason=form.cleaned_data["reason"],
         adjusted_by=request.user, idempotency_key=_action_key(request, form, "desk-adjust"), request=request),
         _("Points adjusted."))
@@ -154,14 +148,13 @@ def member_points_adjust(request, pk: int):
 def member_tier_set(request, pk: int):
     member = get_object_or_404(members_visible_to(request.staff), pk=pk)
     form = TierSetForm(request.POST)
-    if not form.is_valid():
-        _form_refused(request, form)
-        return redirect("members:member_detail", pk=member.pk)
-    tier = form.cleaned_data["tier"]
     # tier_set has no idempotency key: a repeated submit of the same level is told so and writes nothing
-    current = MemberTier.objects.filter(member=member).values_list("tier_id", flat=True).first()
-    if current == (tier.pk if tier else None):
-        messages.info(request, _("The member is already at that level."))
-        return redirect("members:member_detail", pk=member.pk)
-    return _act(request, member, lambda: tier_set(member=member, tier=tier, note=form.cleaned_data["note"],
-                                                  set_by=request.user, request=request), _("Level set."))
+    if form.is_valid():
+        tier = form.cleaned_data["tier"]
+        current = MemberTier.objects.filter(member=member).values_list("tier_id", flat=True).first()
+        if current == (tier.pk if tier else None):
+            messages.info(request, _("The member is already at that level."))
+            return redirect("members:member_detail", pk=member.pk)
+    return _act(request, member, form, lambda: tier_set(
+        member=member, tier=form.cleaned_data["tier"], note=form.cleaned_data["note"], set_by=request.user,
+        request=request), _("Level set."))
